@@ -1,0 +1,32 @@
+# The two commands of the README:
+#   make demo  -- set up (if needed), make a synthetic IRSTD set, train, test
+#   make test  -- set up (if needed), lint and run the test suite
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+# The stamp changes whenever the pins or the package metadata change, so a
+# re-run installs only when something moved and is instant otherwise.
+STAMP := $(VENV)/.installed-$(shell cat requirements/ci.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup test lint demo clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements/ci.txt pyproject.toml
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements/ci.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(VPY) -m pytest tests -q
+
+demo: setup
+	bash tools/demo.sh
+
+clean:
+	rm -rf $(VENV) work_dirs data/synthetic_irstd

@@ -1,0 +1,2 @@
+"""IRSTD datasets and transforms."""
+from .transforms import *  # noqa: F401,F403

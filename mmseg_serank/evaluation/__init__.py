@@ -1,0 +1,2 @@
+"""IRSTD evaluation."""
+from .metrics import *  # noqa: F401,F403
