@@ -15,6 +15,11 @@ Every patch lives here and nowhere else.
     #1655; PR #1650 turns weights_only off instead). We allow-list exactly
     those globals and keep ``weights_only=True``; any other pickled object
     is refused with a message naming the file.
+``cpu_distributed``
+    mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device`` and
+    passes ``device_ids`` to DDP, so ``torch.distributed.run`` jobs cannot
+    start on a CPU-only host. Without CUDA we use gloo and drop
+    ``device_ids`` for CPU modules; with CUDA nothing changes.
 """
 from .checkpoint import (
     MMENGINE_CHECKPOINT_GLOBALS,
@@ -22,12 +27,14 @@ from .checkpoint import (
     load_checkpoint_safely,
     patch_checkpoint_loading,
 )
+from .cpu_distributed import patch_cpu_distributed
 from .mmcv_ops import CompiledOpUnavailableError, has_compiled_mmcv_ops, patch_mmcv_ops
 
 __all__ = [
     'CheckpointSecurityError', 'CompiledOpUnavailableError',
     'MMENGINE_CHECKPOINT_GLOBALS', 'apply_all', 'has_compiled_mmcv_ops',
-    'load_checkpoint_safely', 'patch_checkpoint_loading', 'patch_mmcv_ops'
+    'load_checkpoint_safely', 'patch_checkpoint_loading',
+    'patch_cpu_distributed', 'patch_mmcv_ops'
 ]
 
 
@@ -35,3 +42,4 @@ def apply_all() -> None:
     """Apply every patch; idempotent, and a no-op where none is needed."""
     patch_mmcv_ops()
     patch_checkpoint_loading()
+    patch_cpu_distributed()
