@@ -1,7 +1,6 @@
 # The reference recipe (SERANKDET.md section 2): AdamW 1e-4, wd 0.01, poly 0.9
 # with 5 epochs of linear warm-up, validation every epoch, best checkpoint kept
-# by target IoU. Per-dataset configs override `max_epochs` and the three
-# places that use it.
+# by target IoU. schedule_500e.py / schedule_300e.py change only the length.
 max_epochs = 1500
 warmup_epochs = 5
 optim_wrapper = dict(

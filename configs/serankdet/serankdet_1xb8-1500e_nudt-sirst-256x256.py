@@ -1,0 +1,9 @@
+# SeRankDet on NUDT-SIRST with the reference recipe (SERANKDET.md section 2):
+# 1500 epochs, batch 8 per GPU, 256x256 training crops; scored at native resolution.
+_base_ = [
+    '../_base_/models/serankdet.py',
+    '../_base_/datasets/nudt_sirst.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_1500e.py',
+]
+train_dataloader = dict(batch_size=8)
