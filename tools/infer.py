@@ -25,7 +25,9 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar, mkdir_or_exist
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
+
+# isort: split
 from mmseg.apis import init_model
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
