@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Sequence
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar, mkdir_or_exist
 
@@ -49,6 +49,8 @@ def parse_args() -> argparse.Namespace:
                         help='images of equal size are batched up to this')
     parser.add_argument('--threshold', type=float, default=None,
                         help="probability threshold (default: the model's)")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in the config, key=value')
     return parser.parse_args()
 
 
@@ -139,6 +141,8 @@ def draw_overlay(image: np.ndarray, mask: np.ndarray,
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     model = init_model(cfg, args.checkpoint, device=args.device)
     threshold = (args.threshold if args.threshold is not None
                  else model.decode_head.threshold)
