@@ -1,12 +1,26 @@
-"""Test (and optionally visualise) a checkpoint with mmseg's runner."""
+"""Test (and optionally visualise) a checkpoint with mmseg's runner.
+
+Besides mmseg's log, the scores are printed as a table and saved as JSON in
+``<work_dir>/test_results/<timestamp>_metrics.json`` (never overwriting an
+earlier run). ``--show-dir`` writes one picture per image marking hits,
+misses and false alarms (IRSTDVisualizationHook).
+"""
 import argparse
+import json
+import math
 import os
 import os.path as osp
+import time
+from typing import Iterator, List
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.evaluation.metrics import format_metrics_table
+
+# Settings a picture must share with the metric so both tell the same story.
+SHARED_DETECTION_SETTINGS = ('threshold', 'match_distance', 'connectivity')
 
 
 def parse_args() -> argparse.Namespace:
@@ -14,6 +28,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory for logs and results')
+    parser.add_argument(
+        '--show-dir',
+        help='write hit / miss / false-alarm pictures of every image here')
+    parser.add_argument(
+        '--show-interval', type=int, default=1,
+        help='with --show-dir, draw the images of every n-th batch')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -31,6 +51,55 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def irstd_metric_configs(cfg: Config) -> Iterator[ConfigDict]:
+    """The IRSTDMetric entries of ``cfg.test_evaluator`` (dict or list)."""
+    evaluator = cfg.get('test_evaluator', None)
+    entries = evaluator if isinstance(evaluator, list) else [evaluator]
+    for entry in entries:
+        if isinstance(entry, dict) and str(entry.get('type', '')).endswith(
+                'IRSTDMetric'):
+            yield entry
+
+
+def unique_path(directory: str, stem: str, suffix: str) -> str:
+    """``directory/stem{suffix}``, or with ``_1``, ``_2``... if that exists."""
+    path = osp.join(directory, stem + suffix)
+    count = 0
+    while osp.exists(path):
+        count += 1
+        path = osp.join(directory, f'{stem}_{count}{suffix}')
+    return path
+
+
+def use_irstd_visualization(cfg: Config, show_dir: str, interval: int) -> None:
+    """Replace mmseg's SegVisualizationHook by the IRSTD one, drawing on."""
+    hook = dict(type='IRSTDVisualizationHook', draw=True, interval=interval,
+                out_dir=show_dir)
+    for metric in irstd_metric_configs(cfg):
+        hook.update({key: metric[key] for key in SHARED_DETECTION_SETTINGS
+                     if key in metric})
+        break
+    cfg.setdefault('default_hooks', ConfigDict())
+    cfg.default_hooks.visualization = hook
+
+
+def json_safe(metrics: dict) -> dict:
+    """Floats for JSON; undefined scores (NaN) become null."""
+    return {key: (None if isinstance(value, float) and math.isnan(value) else value)
+            for key, value in ((k, float(v)) for k, v in metrics.items())}
+
+
+def save_metrics(metrics: dict, results_dir: str, stem: str, args) -> str:
+    os.makedirs(results_dir, exist_ok=True)
+    path = unique_path(results_dir, stem, '_metrics.json')
+    record = dict(config=osp.abspath(args.config),
+                  checkpoint=osp.abspath(args.checkpoint),
+                  metrics=json_safe(metrics))
+    with open(path, 'w') as handle:
+        json.dump(record, handle, indent=2)
+    return path
+
+
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -43,8 +112,24 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+
+    results_dir = osp.join(cfg.work_dir, 'test_results')
+    stem = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    metric_configs: List[ConfigDict] = list(irstd_metric_configs(cfg))
+    for metric in metric_configs:
+        if metric.get('thresholds') is not None and metric.get('output_dir') is None:
+            metric.output_dir = unique_path(results_dir, stem, '_curves')
+    if args.show_dir:
+        use_irstd_visualization(cfg, args.show_dir, args.show_interval)
+
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if runner.rank == 0 and metrics:
+        print(format_metrics_table(metrics))
+        path = save_metrics(metrics, results_dir, stem, args)
+        print(f'metrics saved to {path}')
+        if args.show_dir:
+            print(f'pictures of hits / misses / false alarms in {args.show_dir}')
 
 
 if __name__ == '__main__':

@@ -11,6 +11,8 @@ visualizer = dict(
     type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True)
 log_level = 'INFO'
+# Stop at the first NaN/inf loss, before the poisoned weights reach a checkpoint.
+custom_hooks = [dict(type='NonFiniteLossHook')]
 load_from = None
 resume = False
 randomness = dict(seed=42)

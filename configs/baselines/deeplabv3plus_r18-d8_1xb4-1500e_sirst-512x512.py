@@ -14,7 +14,8 @@ one_channel = dict(
 model = dict(
     # Native-resolution testing: pad each test image to a multiple of 32 for
     # the stock encoder; the segmentor crops the padding off again.
-    data_preprocessor=dict(seg_pad_val=0, size=None, test_cfg=dict(size_divisor=32)),
+    data_preprocessor=dict(seg_pad_val=0, size=None, size_divisor=32,
+                           test_cfg=dict(size_divisor=32)),
     pretrained=None,
     backbone=dict(depth=18),
     decode_head=dict(in_channels=512, channels=128, c1_in_channels=64,

@@ -13,6 +13,7 @@ one_channel = dict(
 model = dict(
     # Native-resolution testing: pad each test image to a multiple of 32 for
     # the stock encoder; the segmentor crops the padding off again.
-    data_preprocessor=dict(seg_pad_val=0, size=None, test_cfg=dict(size_divisor=32)),
+    data_preprocessor=dict(seg_pad_val=0, size=None, size_divisor=32,
+                           test_cfg=dict(size_divisor=32)),
     decode_head=dict(**one_channel),
 )

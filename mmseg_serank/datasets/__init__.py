@@ -1,2 +1,15 @@
 """IRSTD datasets and transforms."""
+from .benchmarks import (
+                         IRSTD1kDataset,
+                         NoisySIRSTDataset,
+                         NUDTSIRSTDataset,
+                         SIRSTAugDataset,
+                         SIRSTDataset,
+)
+from .irstd_dataset import IRSTDDataset, read_split_file
 from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'IRSTDDataset', 'SIRSTDataset', 'NoisySIRSTDataset', 'NUDTSIRSTDataset',
+    'IRSTD1kDataset', 'SIRSTAugDataset', 'read_split_file'
+]

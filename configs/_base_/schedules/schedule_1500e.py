@@ -32,8 +32,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # Writes to a temporary file and renames, prunes only after a good save:
+    # a run killed mid-save never leaves a truncated checkpoint to --resume from.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=True,
         interval=10,
         max_keep_ckpts=3,

@@ -1,1 +1,4 @@
-"""Registered in mmseg's registries on import."""
+"""Backbones of mmseg_serank."""
+from .serankdet import SeRankDet
+
+__all__ = ['SeRankDet']

@@ -1,1 +1,4 @@
-"""Registered in mmseg's registries on import."""
+"""Decode heads of mmseg_serank."""
+from .serankdet_head import SeRankDetHead
+
+__all__ = ['SeRankDetHead']

@@ -1,1 +1,13 @@
-"""Registered in mmseg's registries on import."""
+"""Building blocks of SeRankDet (plain nn.Modules, not registered)."""
+from .cdc_conv import CentralDifferenceConv2d
+from .conv_norm_act import cdc3x3_norm_act, conv3x3_norm_act
+from .ddc_block import DDCBlock
+from .lsff import LargeSelectiveFeatureFusion
+from .reparameterize import fold_batch_norm, reparameterize_model
+from .serank_attention import SeRankAttention, sinusoidal_position_term
+
+__all__ = [
+    'CentralDifferenceConv2d', 'DDCBlock', 'LargeSelectiveFeatureFusion',
+    'SeRankAttention', 'cdc3x3_norm_act', 'conv3x3_norm_act', 'fold_batch_norm',
+    'reparameterize_model', 'sinusoidal_position_term'
+]

@@ -1,1 +1,4 @@
-"""Registered in mmseg's registries on import."""
+"""Losses of mmseg_serank."""
+from .soft_iou_loss import SoftIoULoss
+
+__all__ = ['SoftIoULoss']

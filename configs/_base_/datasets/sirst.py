@@ -1,0 +1,67 @@
+# SIRST / NUAA-SIRST (Dai et al., WACV 2021) in its original release layout:
+#   data/sirst/images/NAME.png, data/sirst/masks/NAME_pixels0.png,
+#   data/sirst/idx_427/{trainval,test}.txt (341 / 86 names).
+# Link your copy there, e.g. `ln -s /path/to/sirst data/sirst`; check it with
+# `python tools/dataset_converters/check_dataset.py data/sirst --layout sirst`.
+# The SeRankDet reference's re-packaging (ROOT/{trainval,test}/{images,masks},
+# same names) loads with dataset type 'IRSTDDataset', ann_file='' and
+# data_prefix=dict(img_path='trainval/images', seg_map_path='trainval/masks')
+# (resp. 'test/...'), seg_map_suffix='.png'.
+dataset_type = 'SIRSTDataset'
+data_root = 'data/sirst'
+base_size = 512
+crop_size = (512, 512)
+data_prefix = dict(img_path='images', seg_map_path='masks')
+# Reference augmentation (SERANKDET.md section 2): flip, long side U(0.5, 2.0) x base,
+# background padding to the crop, random crop, Gaussian blur p 0.5 radius U(0, 1).
+train_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomRescaleLongSide', base_size=base_size, ratio_range=(0.5, 2.0)),
+    dict(type='PadToMinSize', size=crop_size, pad_val=0, seg_pad_val=0),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='RandomGaussianBlur', prob=0.5, radius_range=(0.0, 1.0)),
+    dict(type='PackSegInputs'),
+]
+# Scored at native resolution (batch 1: SIRST images differ in size).
+test_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='PackSegInputs'),
+]
+# The reference's protocol resizes every test image to base x base and scores
+# there; select it with
+#   val_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+#   test_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+test_pipeline_resize_to_base = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='ResizeToBase', base_size=base_size),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=data_prefix,
+        ann_file='idx_427/trainval.txt',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=data_prefix,
+        ann_file='idx_427/test.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IRSTDMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,60 @@
+# SIRST-Aug, 256x256, no split files:
+#   data/sirst_aug/{trainval,test}/{images,masks}/NAME.png.
+# The SeRankDet reference packs every set this way (ROOT/{trainval,test}/{images,
+# masks}, same names), so changing data_root (and base_size/crop_size) loads any
+# of its copies; split selects the sub-folder.
+dataset_type = 'SIRSTAugDataset'
+data_root = 'data/sirst_aug'
+base_size = 256
+crop_size = (256, 256)
+# Reference augmentation (SERANKDET.md section 2): flip, long side U(0.5, 2.0) x base,
+# background padding to the crop, random crop, Gaussian blur p 0.5 radius U(0, 1).
+train_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomRescaleLongSide', base_size=base_size, ratio_range=(0.5, 2.0)),
+    dict(type='PadToMinSize', size=crop_size, pad_val=0, seg_pad_val=0),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='RandomGaussianBlur', prob=0.5, radius_range=(0.0, 1.0)),
+    dict(type='PackSegInputs'),
+]
+# Scored at native resolution, batch 1 (sizes may differ between images).
+test_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='PackSegInputs'),
+]
+# The reference's protocol resizes every test image to base x base and scores
+# there; select it with
+#   val_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+#   test_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+test_pipeline_resize_to_base = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='ResizeToBase', base_size=base_size),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='trainval',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IRSTDMetric')
+test_evaluator = val_evaluator

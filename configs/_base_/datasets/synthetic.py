@@ -1,0 +1,62 @@
+# Synthetic IRSTD scenes from tools/make_synthetic_dataset.py, in the project's
+# generic layout: data/synthetic_irstd/images/NAME.png, masks/NAME.png (same
+# names), splits/{train,test}.txt. Make them with
+#   python tools/make_synthetic_dataset.py data/synthetic_irstd
+dataset_type = 'IRSTDDataset'
+data_root = 'data/synthetic_irstd'
+base_size = 128
+crop_size = (128, 128)
+data_prefix = dict(img_path='images', seg_map_path='masks')
+# Reference augmentation (SERANKDET.md section 2): flip, long side U(0.5, 2.0) x base,
+# background padding to the crop, random crop, Gaussian blur p 0.5 radius U(0, 1).
+train_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomRescaleLongSide', base_size=base_size, ratio_range=(0.5, 2.0)),
+    dict(type='PadToMinSize', size=crop_size, pad_val=0, seg_pad_val=0),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='RandomGaussianBlur', prob=0.5, radius_range=(0.0, 1.0)),
+    dict(type='PackSegInputs'),
+]
+# Scored at native resolution, batch 1 (sizes may differ between images).
+test_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='PackSegInputs'),
+]
+# The reference's protocol resizes every test image to base x base and scores
+# there; select it with
+#   val_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+#   test_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+test_pipeline_resize_to_base = [
+    dict(type='LoadIRImageFromFile'),
+    dict(type='LoadIRAnnotations'),
+    dict(type='ResizeToBase', base_size=base_size),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=data_prefix,
+        ann_file='splits/train.txt',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=data_prefix,
+        ann_file='splits/test.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IRSTDMetric')
+test_evaluator = val_evaluator

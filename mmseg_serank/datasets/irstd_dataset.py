@@ -1,0 +1,154 @@
+"""Generic infrared small target dataset: one image and one binary mask a name.
+
+Every IRSTD benchmark is a folder of images, a folder of masks whose names
+follow from the image names, and optionally a split file listing names. This
+class covers all of them through ``data_prefix``, the two suffixes and
+``ann_file``; the benchmark subclasses only change defaults.
+
+File problems are reported at build time, all at once, because a missing mask
+found by a data-loader worker mid-epoch surfaces as an unreadable traceback
+after minutes of training.
+"""
+import os
+import os.path as osp
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union
+
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+Suffixes = Union[str, Sequence[str]]
+
+#: Extensions tried, in order, when a suffix is given as ``None``.
+AUTO_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
+
+
+def read_split_file(path: Union[str, Path]) -> List[str]:
+    """Names listed in a split file, one a line.
+
+    Tolerates what split files in the wild contain: CRLF line ends, blank lines,
+    surrounding spaces, a missing final newline and a UTF-8 byte-order mark.
+    A name given with an image extension keeps it (the suffix is then added
+    after it, so list names without extension as the benchmarks do).
+    """
+    text = Path(path).read_text(encoding='utf-8-sig')
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def as_suffix_tuple(suffixes: Optional[Suffixes]) -> Tuple[str, ...]:
+    """One suffix, several candidates, or ``None`` for :data:`AUTO_SUFFIXES`."""
+    if suffixes is None:
+        return AUTO_SUFFIXES
+    if isinstance(suffixes, str):
+        return (suffixes, )
+    return tuple(suffixes)
+
+
+def find_with_suffix(directory: str, name: str,
+                     suffixes: Tuple[str, ...]) -> Optional[str]:
+    """Path of ``directory/name + suffix`` for the first suffix that exists."""
+    for suffix in suffixes:
+        candidate = osp.join(directory, name + suffix)
+        if osp.isfile(candidate):
+            return candidate
+    return None
+
+
+def list_image_names(img_dir: str, suffixes: Tuple[str, ...]) -> List[str]:
+    """Sorted names (file names less suffix) of the images directly in ``img_dir``."""
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'image folder not found: {img_dir}')
+    names = set()
+    for file in os.listdir(img_dir):
+        if not osp.isfile(osp.join(img_dir, file)):
+            continue
+        names.update(file[:-len(suffix)] for suffix in suffixes if file.endswith(suffix))
+    return sorted(names)
+
+
+def pair_files(names: Sequence[str], img_dir: str, mask_dir: str,
+               img_suffixes: Tuple[str, ...], mask_suffixes: Tuple[str, ...],
+               problems: List[str]) -> List[Tuple[str, str, str]]:
+    """``(name, image path, mask path)`` for every name with both files.
+
+    A line describing each missing file is appended to ``problems``.
+    """
+    pairs = []
+    for name in names:
+        img_path = find_with_suffix(img_dir, name, img_suffixes)
+        mask_path = find_with_suffix(mask_dir, name, mask_suffixes)
+        if img_path is None:
+            problems.append(f'{name}: no image '
+                            f'{osp.join(img_dir, name)}{"|".join(img_suffixes)}')
+        if mask_path is None:
+            problems.append(f'{name}: no mask '
+                            f'{osp.join(mask_dir, name)}{"|".join(mask_suffixes)}')
+        if img_path is not None and mask_path is not None:
+            pairs.append((name, img_path, mask_path))
+    return pairs
+
+
+@DATASETS.register_module()
+class IRSTDDataset(BaseSegDataset):
+    """Binary IRSTD segmentation data set (background / target).
+
+    Args:
+        img_suffix: image suffix, a sequence of candidates tried in order (for
+            sets mixing ``.png`` and ``.bmp``) or ``None`` for
+            :data:`AUTO_SUFFIXES`.
+        seg_map_suffix: mask suffix after the image name, e.g.
+            ``'_pixels0.png'`` for SIRST; candidates or ``None`` as above.
+        ann_file: optional split file (names without extension), relative to
+            ``data_root``; without it every image in the image folder is used.
+        **kwargs: the rest of :class:`mmseg.datasets.BaseSegDataset`
+            (``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``, ...).
+
+    Raises:
+        FileNotFoundError: at build time, listing every name whose image or mask
+            is missing, or when no image is found at all.
+    """
+
+    METAINFO = dict(classes=('background', 'target'),
+                    palette=[[0, 0, 0], [255, 255, 255]])
+
+    def __init__(self,
+                 img_suffix: Optional[Suffixes] = '.png',
+                 seg_map_suffix: Optional[Suffixes] = '.png',
+                 reduce_zero_label: bool = False,
+                 **kwargs) -> None:
+        if reduce_zero_label:
+            raise ValueError('IRSTD masks use 0 for background; '
+                             'reduce_zero_label=True would turn it into ignore')
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
+                         reduce_zero_label=False, **kwargs)
+
+    def _list_names(self, img_dir: str) -> Tuple[List[str], str]:
+        """Names to load and a description of where they came from (for errors)."""
+        if self.ann_file:
+            if not osp.isfile(self.ann_file):
+                raise FileNotFoundError(f'split file not found: {self.ann_file}')
+            return read_split_file(self.ann_file), f'split file {self.ann_file}'
+        names = list_image_names(img_dir, as_suffix_tuple(self.img_suffix))
+        return names, f'image folder {img_dir}'
+
+    def load_data_list(self) -> List[dict]:
+        """Pair every name with its image and mask, failing once for all problems."""
+        img_dir = self.data_prefix.get('img_path', '')
+        mask_dir = self.data_prefix.get('seg_map_path', '')
+        names, source = self._list_names(img_dir)
+        if not names:
+            raise FileNotFoundError(f'no images found in {source} '
+                                    f'(image suffixes {as_suffix_tuple(self.img_suffix)})')
+        data_list, problems = [], []
+        for _name, img_path, mask_path in pair_files(
+                names, img_dir, mask_dir, as_suffix_tuple(self.img_suffix),
+                as_suffix_tuple(self.seg_map_suffix), problems):
+            data_list.append(dict(img_path=img_path, seg_map_path=mask_path,
+                                  label_map=self.label_map,
+                                  reduce_zero_label=False, seg_fields=[]))
+        if problems:
+            raise FileNotFoundError(
+                f'{len(problems)} missing file(s) for the {len(names)} names of '
+                f'{source}:\n  ' + '\n  '.join(problems))
+        return data_list
+

@@ -1,0 +1,60 @@
+"""Stop training at the first NaN or infinite loss.
+
+A diverged step poisons the weights (the optimizer has already applied the
+NaN gradients when ``after_train_iter`` runs), and every later iteration and
+checkpoint is worthless. Raising here ends the run with a message naming the
+iteration and loss term; because this hook runs before ``CheckpointHook``
+(priority ``VERY_LOW``), the poisoned state is never written and the last
+good checkpoint stays the newest one.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.dist import all_reduce, get_world_size
+from mmengine.hooks import Hook
+from mmseg.registry import HOOKS
+
+__all__ = ['NonFiniteLossHook']
+
+
+def non_finite_loss_terms(outputs: Dict) -> List[str]:
+    """Names of the loss terms (keys containing 'loss', as mmengine sums them)
+    that hold a NaN or infinite value, with the value."""
+    bad_terms = []
+    for name, value in outputs.items():
+        if 'loss' not in name:
+            continue
+        value = torch.as_tensor(value.detach() if torch.is_tensor(value) else value)
+        if not torch.isfinite(value).all():
+            bad_terms.append(f'{name}={value.float().mean().item()}')
+    return bad_terms
+
+
+@HOOKS.register_module()
+class NonFiniteLossHook(Hook):
+    """Raise ``RuntimeError`` after a train iteration whose loss is NaN or inf.
+
+    In distributed runs the ranks agree (one all-reduce of a flag per
+    iteration) so that all of them stop together instead of the healthy ranks
+    hanging in the next gradient all-reduce.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs: Optional[Dict] = None) -> None:
+        bad_terms = non_finite_loss_terms(outputs or {})
+        if get_world_size() > 1:
+            # mmengine's all_reduce moves the flag to the backend's device.
+            any_rank_bad = torch.tensor(float(bool(bad_terms)))
+            all_reduce(any_rank_bad)
+            if any_rank_bad.item() > 0 and not bad_terms:
+                bad_terms = ['(on another rank)']
+        if bad_terms:
+            raise RuntimeError(
+                f'Non-finite loss at iteration {runner.iter + 1} '
+                f'(epoch {runner.epoch + 1}): '
+                f'{", ".join(bad_terms)}. Training stopped; the newest checkpoint in '
+                f'{runner.work_dir} predates this iteration. Lower the learning rate, '
+                f'check the data, or resume from that checkpoint.')
+

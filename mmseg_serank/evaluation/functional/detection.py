@@ -1,0 +1,54 @@
+"""Target-level detection of one image: components, matching, false alarms."""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .components import Components, label_components
+from .target_matching import TargetMatch, match_targets
+
+__all__ = ['ImageDetection', 'detect_targets']
+
+
+@dataclass
+class ImageDetection:
+    """Targets, predicted components and how they matched, for one image."""
+
+    targets: Components
+    predictions: Components
+    match: TargetMatch
+
+    @property
+    def num_targets(self) -> int:
+        return len(self.targets)
+
+    @property
+    def num_detected(self) -> int:
+        return int(self.match.target_detected.sum())
+
+    @property
+    def false_alarm_pixels(self) -> int:
+        """Pixels of predicted components that matched no target."""
+        return int(self.predictions.areas[~self.match.prediction_matched].sum())
+
+
+def detect_targets(prediction_mask: np.ndarray,
+                   target_mask: np.ndarray,
+                   connectivity: int = 8,
+                   max_distance: float = 3.0,
+                   targets: Optional[Components] = None) -> ImageDetection:
+    """Label both masks and match them the BasicIRSTD way.
+
+    Args:
+        prediction_mask: 2-D binary prediction.
+        target_mask: 2-D binary ground truth (ignored when ``targets`` given).
+        connectivity: 8 or 4 (pixel adjacency of a component).
+        max_distance: centroid distance below which a prediction hits.
+        targets: already labelled ground truth, to avoid relabelling it when
+            one image is scored at many thresholds.
+    """
+    if targets is None:
+        targets = label_components(target_mask, connectivity)
+    predictions = label_components(prediction_mask, connectivity)
+    match = match_targets(targets.centroids, predictions.centroids, max_distance)
+    return ImageDetection(targets, predictions, match)

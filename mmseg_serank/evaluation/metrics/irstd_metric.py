@@ -1,0 +1,243 @@
+"""IRSTD scores for mmseg's evaluator: IoU, nIoU, Pd, Fa, precision, recall, F1.
+
+Scoring happens at each image's native resolution (mmseg resizes predictions
+to ``ori_shape`` before the evaluator sees them). Pd/Fa follow BasicIRSTD's
+``PD_FA`` exactly (8-connected components, greedy centroid matching closer
+than 3 px, Fa = pixels of unmatched predicted components / all pixels).
+
+Each image leaves only integers (and, with a threshold sweep, a few small
+arrays) in ``self.results``, so distributed collection is cheap and the
+totals do not depend on how images were split across processes.
+"""
+import math
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmseg.registry import METRICS
+from scipy.special import expit
+
+from ..functional import detect_targets, label_components, probability_histograms, sweep_thresholds
+from .irstd_curves import summarize_sweep, write_sweep_outputs
+from .irstd_table import format_metrics_table
+
+__all__ = ['IRSTDMetric', 'read_probability_and_target']
+
+ThresholdSpec = Optional[Union[int, Sequence[float]]]
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``, NaN when the denominator is 0 (undefined)."""
+    return numerator / denominator if denominator else float('nan')
+
+
+def _float_array(data) -> np.ndarray:
+    """float32/float64 numpy view of a tensor or array (half precision widened)."""
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu()
+        if data.dtype not in (torch.float32, torch.float64):
+            data = data.float()
+        return data.numpy()
+    array = np.asarray(data)
+    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float32)
+
+
+def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
+    """Target probability map, binary mask and its flat indices of a sample.
+
+    mmseg 1.2.2 stores ``sigmoid(logits)`` as ``seg_logits`` for single-channel
+    heads (already probabilities) and raw logits for multi-channel heads, where
+    the target probability is ``softmax(logits)[1]``.
+    """
+    source = data_sample.get('img_path', '<unknown image>')
+    if 'seg_logits' not in data_sample:
+        raise ValueError(
+            f'{source}: the data sample has no seg_logits; IRSTDMetric '
+            'thresholds probabilities, so it needs the segmentor\'s outputs.')
+    if 'gt_sem_seg' not in data_sample:
+        raise ValueError(f'{source}: the data sample has no gt_sem_seg.')
+    scores = _float_array(data_sample['seg_logits']['data'])
+    if scores.ndim != 3 or scores.shape[0] not in (1, 2):
+        raise ValueError(
+            f'{source}: expected seg_logits of shape (1|2, H, W) for a '
+            f'target/background task, got {scores.shape}.')
+    if scores.shape[0] == 2:
+        # The softmax of two logits is the sigmoid of their difference.
+        probability = expit(scores[1] - scores[0])
+    else:
+        probability = scores[0]
+        if probability.min() < 0 or probability.max() > 1:
+            raise ValueError(
+                f'{source}: single-channel seg_logits outside [0, 1]; mmseg '
+                '>= 1.2 stores sigmoid probabilities there, raw logits mean '
+                'the segmentor skipped that step.')
+    target_tensor = torch.as_tensor(data_sample['gt_sem_seg']['data']).detach().cpu()
+    target_tensor = target_tensor.reshape(target_tensor.shape[-2:])
+    if probability.shape != tuple(target_tensor.shape):
+        raise ValueError(
+            f'{source}: prediction shape {probability.shape} differs from '
+            f'ground truth shape {tuple(target_tensor.shape)}.')
+    target = target_tensor.bool().numpy()
+    target_indices = np.flatnonzero(target)
+    # Targets are sparse, so checking the non-zero pixels alone is cheap and
+    # catches 0/255 masks and any other value.
+    target_values = target_tensor.numpy().ravel()[target_indices]
+    if not (target_values == 1).all():
+        raise ValueError(
+            f'{source}: ground truth has values {np.unique(target_values)[:8]} '
+            'besides 0; IRSTD masks must be 0/1 (convert 0/255 masks when '
+            'loading).')
+    return dict(probability=probability, target=target, target_indices=target_indices)
+
+
+@METRICS.register_module()
+class IRSTDMetric(BaseMetric):
+    """Infrared small target detection metric.
+
+    Reported keys (prefixed ``IRSTD/``): ``IoU``, ``nIoU``, ``Pd``,
+    ``Precision``, ``Recall``, ``F1`` in percent (like mmseg's IoUMetric);
+    ``Fa`` as a rate (the printed table shows it x1e-6). With a threshold
+    sweep also ``ROC_AUC`` and ``PR_AUC`` (pixel level, in [0, 1]; PR_AUC is
+    average precision). A ratio with a zero denominator (e.g. Pd on a set
+    without targets) is NaN.
+
+    Args:
+        threshold: a pixel is predicted target when its probability is
+            strictly above this.
+        match_distance: a predicted component hits a target when their
+            centroids are strictly closer than this (pixels).
+        connectivity: 8 (diagonal neighbours join, BasicIRSTD) or 4.
+        empty_image_iou: nIoU contribution of an image with neither target
+            nor predicted pixels. 0 follows the per-sample IoU used by ACM,
+            DNANet and the SeRankDet reference (inter / (eps + union)), so
+            published nIoU values stay comparable; 1 rewards the correct
+            rejection.
+        thresholds: ``None`` (no sweep), a count ``n`` (n thresholds evenly
+            spaced inside (0, 1)), or explicit thresholds in [0, 1).
+        curve_bins: histogram bins per image for the pixel ROC/PR curves.
+        output_dir: where the sweep writes ``irstd_sweep.csv``,
+            ``irstd_pixel_curves.csv`` and ``irstd_curves.png``; ``None``
+            writes nothing (the AUCs are still reported).
+    """
+
+    default_prefix: Optional[str] = 'IRSTD'
+
+    def __init__(self,
+                 threshold: float = 0.5,
+                 match_distance: float = 3.0,
+                 connectivity: int = 8,
+                 empty_image_iou: float = 0.0,
+                 thresholds: ThresholdSpec = None,
+                 curve_bins: int = 1000,
+                 output_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 **kwargs) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        if connectivity not in (4, 8):
+            raise ValueError(f'connectivity must be 4 or 8, got {connectivity}')
+        if not 0 <= threshold < 1:
+            raise ValueError(f'threshold must be in [0, 1), got {threshold}')
+        self.threshold = threshold
+        self.match_distance = match_distance
+        self.connectivity = connectivity
+        self.empty_image_iou = empty_image_iou
+        self.thresholds = self._resolve_thresholds(thresholds)
+        self.curve_bins = curve_bins
+        self.output_dir = output_dir
+
+    @staticmethod
+    def _resolve_thresholds(thresholds: ThresholdSpec) -> Optional[np.ndarray]:
+        if thresholds is None:
+            return None
+        if isinstance(thresholds, int):
+            if thresholds < 1:
+                raise ValueError(f'thresholds count must be >= 1, got {thresholds}')
+            return np.linspace(0, 1, thresholds + 2)[1:-1]
+        values = np.unique(np.asarray(thresholds, float))
+        if len(values) == 0 or values.min() < 0 or values.max() >= 1:
+            raise ValueError(f'thresholds must be a non-empty list in [0, 1), got '
+                             f'{list(thresholds)}')
+        return values
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Reduce each image to counts (see :meth:`score_image`)."""
+        for data_sample in data_samples:
+            arrays = read_probability_and_target(data_sample)
+            self.results.append(self.score_image(**arrays))
+
+    def score_image(self,
+                    probability: np.ndarray,
+                    target: np.ndarray,
+                    target_indices: Optional[np.ndarray] = None) -> dict:
+        """Integer record of one image: pixel overlap, targets, false alarms.
+
+        Args:
+            probability: ``(H, W)`` target probability.
+            target: ``(H, W)`` bool ground truth.
+            target_indices: ``np.flatnonzero(target)`` if already known.
+        """
+        prediction = probability > self.threshold
+        targets = label_components(target, self.connectivity, target_indices)
+        detection = detect_targets(prediction, target, self.connectivity,
+                                   self.match_distance, targets=targets)
+        record = dict(
+            pixels=int(target.size),
+            intersection=int(np.count_nonzero(prediction.ravel()[targets.pixel_indices])),
+            predicted_pixels=int(detection.predictions.areas.sum()),
+            target_pixels=int(targets.areas.sum()),
+            targets=detection.num_targets,
+            detected_targets=detection.num_detected,
+            false_alarm_pixels=detection.false_alarm_pixels)
+        if self.thresholds is not None:
+            record['sweep'] = sweep_thresholds(probability, target, targets,
+                                               self.thresholds, self.connectivity,
+                                               self.match_distance)
+            record['histograms'] = probability_histograms(
+                probability, target, self.curve_bins)
+        return record
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Dataset scores from per-image records (any order gives the same)."""
+        if not results:
+            raise ValueError(
+                'IRSTDMetric received no images: the evaluated dataset is empty '
+                '(check the split file and data_root of the val/test dataloader).')
+        totals = {key: sum(record[key] for record in results)
+                  for key in ('pixels', 'intersection', 'predicted_pixels',
+                              'target_pixels', 'targets', 'detected_targets',
+                              'false_alarm_pixels')}
+        union = (totals['predicted_pixels'] + totals['target_pixels']
+                 - totals['intersection'])
+        per_image_iou = [self._image_iou(record) for record in results]
+        metrics = dict(
+            IoU=100 * _ratio(totals['intersection'], union),
+            # fsum is exactly rounded, so the mean ignores the image order.
+            nIoU=100 * math.fsum(per_image_iou) / len(per_image_iou),
+            Pd=100 * _ratio(totals['detected_targets'], totals['targets']),
+            Fa=_ratio(totals['false_alarm_pixels'], totals['pixels']),
+            Precision=100 * _ratio(totals['intersection'],
+                                   totals['predicted_pixels']),
+            Recall=100 * _ratio(totals['intersection'], totals['target_pixels']),
+            F1=100 * _ratio(2 * totals['intersection'],
+                            totals['predicted_pixels'] + totals['target_pixels']))
+        if self.thresholds is not None:
+            sweep = summarize_sweep(results, self.thresholds)
+            metrics['ROC_AUC'] = sweep['roc_auc']
+            metrics['PR_AUC'] = sweep['pr_auc']
+            if self.output_dir is not None:
+                paths = write_sweep_outputs(sweep, self.output_dir)
+                print_log('IRSTD threshold sweep written to ' +
+                          ', '.join(osp.basename(p) for p in paths) +
+                          f' in {self.output_dir}', logger='current')
+        print_log('\n' + format_metrics_table(metrics, len(results), totals['targets']),
+                  logger='current')
+        return metrics
+
+    def _image_iou(self, record: dict) -> float:
+        union = (record['predicted_pixels'] + record['target_pixels']
+                 - record['intersection'])
+        return record['intersection'] / union if union else self.empty_image_iou

@@ -1,0 +1,157 @@
+"""IRSTDMetric: hand-computed scores, DDP-split equality, sweep, edge cases."""
+import csv
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmengine.evaluator import Evaluator
+
+from mmseg_serank.evaluation.metrics import IRSTDMetric
+
+
+def scores(samples, **kwargs):
+    metric = IRSTDMetric(**kwargs)
+    metric.process({}, samples)
+    return metric.compute_metrics(metric.results)
+
+
+def hand_made_samples(make_sample):
+    """Three 10x10 images whose scores are easy to compute by hand."""
+    target_a, pred_a = np.zeros((10, 10), bool), np.zeros((10, 10), bool)
+    target_a[2:4, 2:4] = True  # 4 target pixels
+    pred_a[2:4, 3:6] = True  # 6 predicted pixels, 2 of them on the target
+    target_b = np.zeros((10, 10), bool)
+    target_b[7, 7:9] = True  # 2 target pixels, nothing predicted
+    empty = np.zeros((10, 10), bool)
+    return [make_sample(pred_a * 0.9, target_a),
+            make_sample(np.zeros((10, 10)), target_b),
+            make_sample(np.full((10, 10), 0.2), empty)]
+
+
+def test_hand_computed_iou_niou_pd_fa(make_sample):
+    results = scores(hand_made_samples(make_sample))
+    # image a: intersection 2 (rows 2-3, col 3), union 4 + 6 - 2 = 8.
+    # image b: intersection 0, union 2. image c: empty union -> 0.
+    assert results['IoU'] == pytest.approx(100 * 2 / 10)
+    assert results['nIoU'] == pytest.approx(100 * (2 / 8 + 0 + 0) / 3)
+    # target a: centroid (2.5, 2.5), prediction (2.5, 4): 1.5 px -> hit.
+    assert results['Pd'] == pytest.approx(100 * 1 / 2)
+    assert results['Fa'] == 0
+    assert results['Precision'] == pytest.approx(100 * 2 / 6)
+    assert results['Recall'] == pytest.approx(100 * 2 / 6)
+    assert results['F1'] == pytest.approx(100 * 2 * 2 / 12)
+    rewarded = scores(hand_made_samples(make_sample), empty_image_iou=1.0)
+    assert rewarded['nIoU'] == pytest.approx(100 * (2 / 8 + 0 + 1) / 3)
+
+
+def test_false_alarm_rate_counts_unmatched_pixels_over_all_pixels(make_sample):
+    target, prediction = np.zeros((20, 30), bool), np.zeros((20, 30), bool)
+    target[5, 5] = True
+    prediction[5, 5] = True
+    prediction[15, 20:23] = True  # 3-pixel false alarm
+    results = scores([make_sample(prediction.astype(float), target),
+                      make_sample(np.zeros((10, 10)), np.zeros((10, 10), bool))])
+    assert results['Fa'] == pytest.approx(3 / (600 + 100))
+    assert results['Pd'] == 100
+
+
+def test_threshold_parameter_acts_on_probabilities(make_sample):
+    target = np.zeros((8, 8), bool)
+    target[3:5, 3:5] = True
+    probability = np.where(target, 0.4, 0.0)
+    assert scores([make_sample(probability, target)])['IoU'] == 0
+    assert scores([make_sample(probability, target)], threshold=0.3)['IoU'] == 100
+
+
+def test_two_channel_logits_use_softmax(make_sample):
+    target = np.zeros((8, 8), bool)
+    target[2:4, 2:4] = True
+    logits = torch.stack([torch.zeros(8, 8), torch.as_tensor(np.where(target, 3., -3.))])
+    sample = make_sample(np.zeros((8, 8)), target)
+    sample['seg_logits']['data'] = logits
+    assert scores([sample])['IoU'] == 100
+
+
+def test_split_across_processes_gives_identical_scores(make_sample, blob_masks):
+    rng = np.random.default_rng(3)
+    samples = [make_sample(p, t) for p, t in blob_masks(rng, 24, size=32)]
+    single = IRSTDMetric(thresholds=4, curve_bins=50)
+    single.process({}, samples)
+    first, second = IRSTDMetric(thresholds=4, curve_bins=50), \
+        IRSTDMetric(thresholds=4, curve_bins=50)
+    first.process({}, samples[::2])  # DistributedSampler-style interleaving
+    second.process({}, samples[1::2])
+    # mmengine gathers rank by rank; any order must give the same totals.
+    gathered = second.results + first.results
+    expected = single.compute_metrics(single.results)
+    assert single.compute_metrics(gathered) == expected
+    assert all(not math.isnan(value) for value in expected.values())
+
+
+def test_keys_are_prefixed_for_save_best(make_sample):
+    target = np.zeros((8, 8), bool)
+    target[2, 2] = True
+    evaluator = Evaluator(dict(type='IRSTDMetric', _scope_='mmseg'))
+    evaluator.process([make_sample(target * 1.0, target)])
+    metrics = evaluator.evaluate(1)
+    # CheckpointHook(save_best='IRSTD/IoU', rule='greater') reads this key.
+    assert set(metrics) == {f'IRSTD/{key}' for key in (
+        'IoU', 'nIoU', 'Pd', 'Fa', 'Precision', 'Recall', 'F1')}
+    assert metrics['IRSTD/IoU'] == 100
+
+
+def test_empty_dataset_raises_clear_error():
+    with pytest.raises(ValueError, match='no images'):
+        IRSTDMetric().compute_metrics([])
+
+
+def test_undefined_ratios_are_nan_without_targets(make_sample):
+    results = scores([make_sample(np.zeros((6, 6)), np.zeros((6, 6), bool))])
+    assert math.isnan(results['Pd']) and math.isnan(results['IoU'])
+    assert results['Fa'] == 0 and results['nIoU'] == 0
+
+
+def test_bad_inputs_name_the_image(make_sample):
+    target = np.zeros((6, 6), np.int64)
+    target[1, 1] = 255
+    sample = make_sample(np.zeros((6, 6)), target, img_path='masks/a.png')
+    sample['gt_sem_seg']['data'] = torch.as_tensor(target)[None]
+    with pytest.raises(ValueError, match=r'masks/a\.png.*0/1'):
+        scores([sample])
+    logits = make_sample(np.full((6, 6), 4.0), np.zeros((6, 6)), img_path='b.png')
+    with pytest.raises(ValueError, match=r'b\.png.*outside \[0, 1\]'):
+        scores([logits])
+    mismatched = make_sample(np.zeros((6, 6)), np.zeros((5, 6)), img_path='c.png')
+    with pytest.raises(ValueError, match=r'c\.png.*shape'):
+        scores([mismatched])
+    with pytest.raises(ValueError, match='thresholds'):
+        IRSTDMetric(thresholds=[0.5, 1.5])
+
+
+def test_sweep_writes_curves_and_agrees_with_single_threshold(
+        make_sample, blob_masks, tmp_path):
+    rng = np.random.default_rng(5)
+    samples = [make_sample(p, t) for p, t in blob_masks(rng, 12, size=32)]
+    swept = scores(samples, thresholds=[0.3, 0.5, 0.7], output_dir=str(tmp_path))
+    single = scores(samples)
+    for key in ('IoU', 'Pd', 'Fa', 'Precision', 'Recall', 'F1', 'nIoU'):
+        assert swept[key] == single[key]
+    assert 0 <= swept['ROC_AUC'] <= 1 and 0 <= swept['PR_AUC'] <= 1
+    assert (tmp_path / 'irstd_curves.png').stat().st_size > 0
+    with open(tmp_path / 'irstd_sweep.csv') as handle:
+        rows = list(csv.DictReader(handle))
+    assert [float(row['threshold']) for row in rows] == [0.3, 0.5, 0.7]
+    at_half = rows[1]
+    for key in ('IoU', 'Pd', 'F1'):
+        assert float(at_half[key]) == pytest.approx(single[key], rel=1e-9)
+    # Raising the threshold can only shrink the predicted pixels.
+    recalls = [float(row['Recall']) for row in rows]
+    assert recalls == sorted(recalls, reverse=True)
+    with open(tmp_path / 'irstd_pixel_curves.csv') as handle:
+        curve = list(csv.DictReader(handle))
+    assert float(curve[-1]['fpr']) == 1 and float(curve[-1]['tpr']) == 1
+
+
+def test_count_of_thresholds_is_evenly_spaced_inside_unit_interval():
+    np.testing.assert_allclose(IRSTDMetric(thresholds=3).thresholds, [0.25, 0.5, 0.75])

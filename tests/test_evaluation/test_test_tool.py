@@ -1,0 +1,100 @@
+"""tools/test.py: metrics table, JSON results, --show-dir pictures, sweep files."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmseg.registry import MODELS
+
+import mmseg_serank  # noqa: F401  (patches mmcv-lite before mmseg.models loads)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# A tiny stock-mmseg UNet keeps this independent of the SeRankDet model.
+CONFIG = """
+custom_imports = dict(imports=['mmseg_serank'], allow_failed_imports=False)
+default_scope = 'mmseg'
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0],
+                           std=[255, 255, 255]),
+    backbone=dict(type='UNet', in_channels=3, base_channels=4, num_stages=2,
+                  strides=(1, 1), enc_num_convs=(1, 1), dec_num_convs=(1,),
+                  downsamples=(True,), enc_dilations=(1, 1), dec_dilations=(1,),
+                  norm_cfg=dict(type='BN')),
+    decode_head=dict(type='FCNHead', in_channels=4, channels=4, num_convs=1,
+                     num_classes=2, out_channels=1, threshold=0.5,
+                     loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True)),
+    test_cfg=dict(mode='whole'))
+test_dataloader = dict(
+    batch_size=1, num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='BaseSegDataset', data_root='{root}',
+        data_prefix=dict(img_path='images', seg_map_path='masks'),
+        img_suffix='.png', seg_map_suffix='.png',
+        metainfo=dict(classes=('background', 'target'),
+                      palette=[[0, 0, 0], [255, 255, 255]]),
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                  dict(type='PackSegInputs')]))
+test_evaluator = dict(type='IRSTDMetric', thresholds=3)
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(visualization=dict(type='SegVisualizationHook'))
+"""
+
+
+@pytest.fixture(scope='module')
+def tiny_setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp('tool')
+    rng = np.random.default_rng(0)
+    for folder in ('data/images', 'data/masks'):
+        (root / folder).mkdir(parents=True)
+    for index, (height, width) in enumerate([(32, 48), (32, 32)]):
+        image = rng.integers(0, 80, (height, width, 3), dtype=np.uint8)
+        mask = np.zeros((height, width), np.uint8)
+        mask[5:8, 6:9] = 1
+        image[mask > 0] = 250
+        cv2.imwrite(str(root / f'data/images/im{index}.png'), image)
+        cv2.imwrite(str(root / f'data/masks/im{index}.png'), mask)
+    config_path = root / 'tiny.py'
+    config_path.write_text(CONFIG.replace('{root}', str(root / 'data')))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(Config.fromfile(str(config_path)).model)
+    checkpoint = root / 'tiny.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+    return root, config_path, checkpoint
+
+
+def run_test_tool(config_path, checkpoint, work_dir, *extra):
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py', str(config_path), str(checkpoint),
+         '--work-dir', str(work_dir), *map(str, extra)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result
+
+
+def test_show_dir_pictures_table_and_unique_json(tiny_setup):
+    root, config_path, checkpoint = tiny_setup
+    work_dir, show_dir = root / 'work', root / 'show'
+    first = run_test_tool(config_path, checkpoint, work_dir, '--show-dir', show_dir)
+    assert 'IoU (%)' in first.stdout and 'Fa (x1e-6)' in first.stdout
+    assert sorted(p.name for p in show_dir.iterdir()) == ['im0.png', 'im1.png']
+    assert cv2.imread(str(show_dir / 'im0.png')).shape[1] >= 512
+    run_test_tool(config_path, checkpoint, work_dir)
+    saved = sorted((work_dir / 'test_results').glob('*_metrics.json'))
+    assert len(saved) == 2  # the second run did not overwrite the first
+    record = json.loads(saved[0].read_text())
+    assert record['checkpoint'] == str(checkpoint)
+    assert {'IRSTD/IoU', 'IRSTD/Pd', 'IRSTD/Fa', 'IRSTD/ROC_AUC'} <= set(
+        record['metrics'])
+    curves = list((work_dir / 'test_results').glob('*_curves/irstd_curves.png'))
+    assert len(curves) == 2

@@ -1,0 +1,44 @@
+"""Shared builders for the SeRankDet model tests (tiny widths for speed)."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+BASE_MODEL_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'models', 'serankdet.py')
+
+
+def build_segmentor(base_channels: int = 4, **backbone_overrides) -> torch.nn.Module:
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(BASE_MODEL_CONFIG)
+    cfg.model.backbone.base_channels = base_channels
+    cfg.model.backbone.update(backbone_overrides)
+    cfg.model.decode_head.in_channels = [base_channels * 2**i for i in range(5)]
+    cfg.model.decode_head.channels = base_channels
+    return MODELS.build(cfg.model)
+
+
+def randomise_norms_and_gammas(model: torch.nn.Module, seed: int = 0) -> None:
+    """Non-trivial BN statistics and LSFF gammas so every path matters."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.bias.normal_(0.0, 0.1, generator=generator)
+                module.running_mean.normal_(0.0, 0.1, generator=generator)
+                module.running_var.uniform_(0.5, 2.0, generator=generator)
+        for name, parameter in model.named_parameters():
+            if name.endswith('gamma'):
+                parameter.fill_(0.5)
+
+
+@pytest.fixture
+def tiny_segmentor() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_segmentor()

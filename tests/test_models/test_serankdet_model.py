@@ -1,0 +1,132 @@
+import copy
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmseg_serank.models.layers import CentralDifferenceConv2d
+
+from .conftest import build_segmentor, randomise_norms_and_gammas
+
+
+def metas(height: int, width: int, batch: int = 1):
+    size = (height, width)
+    return [dict(img_shape=size, pad_shape=size, ori_shape=size)] * batch
+
+
+@pytest.mark.parametrize('size', [(1, 1), (7, 13), (96, 135), (388, 456), (600, 800)])
+def test_encode_decode_returns_input_size(tiny_segmentor, size):
+    tiny_segmentor.eval()
+    inputs = torch.randn(1, 3, *size)
+    with torch.no_grad():
+        features = tiny_segmentor.extract_feat(inputs)
+        logits = tiny_segmentor.encode_decode(inputs, metas(*size))
+    padded = [-(-s // 16) * 16 for s in size]
+    assert [tuple(f.shape[-2:]) for f in features] == [
+        (padded[0] >> i, padded[1] >> i) for i in range(5)]
+    assert [f.shape[1] for f in features] == [4, 8, 16, 32, 64]
+    assert logits.shape == (1, 1, *size)
+    assert torch.isfinite(logits).all()
+
+
+def make_samples(labels: torch.Tensor):
+    samples = []
+    for label in labels:
+        sample = SegDataSample(metainfo=dict(img_shape=tuple(label.shape),
+                                             pad_shape=tuple(label.shape),
+                                             ori_shape=tuple(label.shape)))
+        sample.gt_sem_seg = PixelData(data=label[None].long())
+        samples.append(sample)
+    return samples
+
+
+def test_every_parameter_gets_a_gradient(tiny_segmentor):
+    randomise_norms_and_gammas(tiny_segmentor)  # gamma=0 would zero LSFF gradients
+    tiny_segmentor.train()
+    inputs = torch.randn(2, 3, 40, 56)
+    labels = torch.zeros(2, 40, 56)
+    labels[:, 10:14, 20:23] = 1
+    losses = tiny_segmentor.loss(inputs, make_samples(labels))
+    loss, _ = tiny_segmentor.parse_losses(losses)
+    loss.backward()
+    missing = [name for name, p in tiny_segmentor.named_parameters()
+               if p.grad is None or p.grad.abs().sum() == 0]
+    assert missing == []
+
+
+def test_loss_keys_weights_and_cropping():
+    head = build_segmentor().decode_head
+    head.deep_supervision_weights = (0.5, 1.0, 0.0, 1.0, 2.0, 1.0)
+    labels = torch.zeros(2, 5, 6, dtype=torch.long)
+    labels[0, 1:3, 2:4] = 1
+    labels[1, 4, 5] = 255
+    logits = [torch.full((2, 1, 16, 16), float(v)) for v in (-1, 0, 1, 2, -2, 0.5)]
+    losses = head.loss_by_feat(logits, make_samples(labels))
+    assert set(losses) == {'aux1_loss_softiou', 'aux2_loss_softiou', 'aux4_loss_softiou',
+                           'aux5_loss_softiou', 'loss_softiou', 'acc_seg'}
+    valid = 2 * 5 * 6 - 1
+    positives = 4
+
+    def soft_iou(logit):
+        p = torch.sigmoid(torch.tensor(float(logit))).item()
+        intersection = p * positives
+        return 1 - (intersection + 1) / (p * valid + positives - intersection + 1)
+
+    expected = {'aux1_loss_softiou': 0.5 * soft_iou(-1), 'aux2_loss_softiou': soft_iou(0),
+                'aux4_loss_softiou': soft_iou(2), 'aux5_loss_softiou': 2 * soft_iou(-2),
+                'loss_softiou': soft_iou(0.5)}
+    for key, value in expected.items():
+        assert losses[key].item() == pytest.approx(value, abs=1e-6)
+    # fused logit 0.5 -> every valid pixel predicted target; 4 of 59 are right
+    assert losses['acc_seg'].item() == pytest.approx(100.0 * positives / valid, abs=1e-4)
+
+
+def test_predict_crops_and_thresholds(tiny_segmentor):
+    tiny_segmentor.eval()
+    inputs = torch.randn(1, 3, 21, 30)
+    sample = SegDataSample(metainfo=dict(img_shape=(21, 30), pad_shape=(21, 30),
+                                         ori_shape=(21, 30)))
+    with torch.no_grad():
+        padded_logits = tiny_segmentor.decode_head(tiny_segmentor.extract_feat(inputs))
+        result = tiny_segmentor.predict(inputs, [sample])[0]
+    assert padded_logits.shape[-2:] == (32, 32)
+    probabilities = padded_logits[0, :, :21, :30].sigmoid()
+    assert torch.allclose(result.seg_logits.data, probabilities, atol=1e-6)
+    assert torch.equal(result.pred_sem_seg.data, (probabilities > 0.5).to(probabilities))
+
+
+def test_sample_norm_is_batch_independent_and_batch_norm_is_not():
+    torch.manual_seed(0)
+    model = build_segmentor(attention_norm='sample')
+    randomise_norms_and_gammas(model)
+    model.eval()
+    batch = torch.randn(3, 3, 16, 32)
+    batch[1:] *= 3.0
+    with torch.no_grad():
+        alone = model.encode_decode(batch[:1], metas(16, 32))
+        together = model.encode_decode(batch, metas(16, 32, 3))[:1]
+        assert (alone - together).abs().max() < 1e-5
+        for attention in model.backbone.rank_attentions:
+            attention.attention_norm = 'batch'
+        alone = model.encode_decode(batch[:1], metas(16, 32))
+        together = model.encode_decode(batch, metas(16, 32, 3))[:1]
+    assert (alone - together).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize('size', [(16, 32), (9, 20)])
+def test_deploy_form_matches_eval_form(size):
+    torch.manual_seed(0)
+    model = build_segmentor(base_channels=8)
+    randomise_norms_and_gammas(model)
+    model.eval()
+    deployed = copy.deepcopy(model)
+    deployed.backbone.switch_to_deploy()
+    deployed.decode_head.switch_to_deploy()
+    assert not any(isinstance(m, (CentralDifferenceConv2d, torch.nn.BatchNorm2d))
+                   for m in deployed.modules())
+    inputs = torch.randn(2, 3, *size)
+    with torch.no_grad():
+        expected = model.encode_decode(inputs, metas(*size, 2))
+        actual = deployed.encode_decode(inputs, metas(*size, 2))
+    assert (expected - actual).abs().max() < 1e-4

@@ -1,0 +1,128 @@
+"""Write the deploy form of a SeRankDet checkpoint and check it is equivalent.
+
+Usage: python tools/deploy/reparameterize.py CONFIG CKPT OUT [--shape H W]
+
+The deploy form folds every central difference conv into one plain conv and
+every BatchNorm into the conv before it (``switch_to_deploy`` of the backbone
+and the head). The result is checked against the eval-form model on a random
+input (exit 1 if the folded layers differ by more than --tolerance times
+max(1, max |logit|); see
+:func:`deploy_differences` for why end-to-end outputs may differ more) and saved as
+``{'state_dict', 'meta'}``. To load it, build the model from CONFIG, call
+``backbone.switch_to_deploy()`` and ``decode_head.switch_to_deploy()``, then
+``load_state_dict``.
+"""
+import argparse
+import copy
+import sys
+from typing import Dict
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmseg.registry import MODELS
+
+import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+
+
+def build_model(config: str) -> torch.nn.Module:
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return MODELS.build(cfg.model)
+
+
+def switch_to_deploy(model: torch.nn.Module) -> torch.nn.Module:
+    """Deploy form of an EncoderDecoder with a SeRankDet backbone and head."""
+    for part in (model.backbone, model.decode_head):
+        if not hasattr(part, 'switch_to_deploy'):
+            raise TypeError(f'{type(part).__name__} has no switch_to_deploy(); only '
+                            'SeRankDet backbones and heads can be reparameterised')
+        part.switch_to_deploy()
+    return model.eval()
+
+
+def deploy_differences(model: torch.nn.Module, deployed: torch.nn.Module,
+                       inputs: torch.Tensor) -> Dict[str, float]:
+    """Max abs differences between the eval and deploy forms.
+
+    ``end_to_end`` compares the fused logits. Top-K selection in the SeRank
+    attention is discontinuous, so a ~1e-7 rounding change from folding can swap
+    two nearly equal values at the top-K boundary and move a later output by
+    much more; ``flips`` counts stages where that happened. ``teacher_forced``
+    feeds every deployed encoder block and the deployed head with the eval
+    form's own inputs, which isolates the folding itself from such flips.
+    """
+    records = []
+    handles = [block.register_forward_hook(
+        lambda _m, args, out: records.append((args[0], out)))
+        for block in model.backbone.ddc_blocks]
+    with torch.no_grad():
+        expected = model(inputs, mode='tensor')
+        for handle in handles:
+            handle.remove()
+        features = model.extract_feat(inputs)
+        actual = deployed(inputs, mode='tensor')
+        deployed_features = deployed.extract_feat(inputs)
+        forced = [(block(block_in) - block_out).abs().max().item()
+                  for (block_in, block_out), block in zip(records,
+                                                          deployed.backbone.ddc_blocks)]
+        forced.append((deployed.decode_head(features) - expected).abs().max().item())
+        flips = sum(
+            int(not torch.equal(_ranked(a, att.topk), _ranked(b, att.topk)))
+            for a, b, att in zip(features, deployed_features,
+                                 model.backbone.rank_attentions))
+    return {'end_to_end': (expected - actual).abs().max().item(),
+            'teacher_forced': max(forced), 'flips': flips,
+            'scale': max(1.0, expected.abs().max().item())}
+
+
+def _ranked(features: torch.Tensor, topk: int) -> torch.Tensor:
+    """Top-K positions of each channel of a stage output (a flip proxy)."""
+    flat = features.flatten(2)
+    return torch.topk(flat, k=min(topk, flat.shape[-1]), dim=2)[1].sort(dim=2)[0]
+
+
+def equivalent(differences: Dict[str, float], tolerance: float) -> bool:
+    """Folding only reorders float operations, so the error scales with the
+    magnitude of the logits: compare against ``tolerance * max(1, max|logit|)``."""
+    limit = tolerance * differences['scale']
+    if differences['teacher_forced'] > limit:
+        return False
+    return differences['flips'] > 0 or differences['end_to_end'] <= limit
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('out', help='where to write the deploy-form checkpoint')
+    parser.add_argument('--shape', type=int, nargs=2, default=(256, 256),
+                        metavar=('H', 'W'), help='input size of the equality check')
+    parser.add_argument('--tolerance', type=float, default=1e-4)
+    args = parser.parse_args()
+
+    model = build_model(args.config)
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    model.eval()
+    deployed = switch_to_deploy(copy.deepcopy(model))
+    differences = deploy_differences(model, deployed,
+                                     torch.randn(1, 3, *args.shape))
+    print(f'eval vs deploy at {args.shape[0]}x{args.shape[1]}: end-to-end max abs diff '
+          f'{differences["end_to_end"]:.3e} ({differences["flips"]} stages with top-K '
+          f'selection flips), teacher-forced {differences["teacher_forced"]:.3e}, '
+          f'max |logit| {differences["scale"]:.3g}')
+    if not equivalent(differences, args.tolerance):
+        print(f'error: difference exceeds {args.tolerance:g} x max(1, max|logit|); '
+              f'not writing {args.out}',
+              file=sys.stderr)
+        return 1
+    meta = {'deploy': 'cdc+bn folded', 'source': str(args.checkpoint),
+            'config': str(args.config)}
+    torch.save({'state_dict': deployed.state_dict(), 'meta': meta}, args.out)
+    print(f'wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
