@@ -1,7 +1,8 @@
 """The real SIRST copy through the project's SIRST config (skipped when absent)."""
 import numpy as np
+import torch
 from mmengine.config import Config
-from mmseg.registry import DATASETS
+from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
 from mmseg_serank.datasets.ir_image_io import read_binary_mask, read_ir_image
@@ -50,3 +51,61 @@ def test_every_image_decodes_and_every_mask_keeps_its_target_pixels(sirst_root):
         assert set(np.unique(mask).tolist()) == {0, 1}
         assert int(mask.sum()) == int((stored == 255).sum())
     assert modes == {'L', 'RGB', 'RGBA', 'P'}
+
+
+def test_training_step_on_real_sirst_learns_from_target_pixels(sirst_root):
+    """Stock mmseg would map the 255 target pixels to ignore_index; here the
+    loss is driven by them, and one optimiser step on the real batch lowers it."""
+    config = Config.fromfile(SIRST_CONFIG)
+    model_cfg = Config.fromfile(REPO_ROOT / 'configs' / '_base_' / 'models' / 'serankdet.py')
+    model_cfg.model.backbone.base_channels = 4
+    model_cfg.model.decode_head.in_channels = [4, 8, 16, 32, 64]
+    model_cfg.model.decode_head.channels = 4
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg.model)
+    for transform in config.train_pipeline:  # 128 px crops keep the CPU step short
+        if transform['type'] == 'PadToMinSize':
+            transform['size'] = (128, 128)
+        elif transform['type'] == 'RandomCrop':
+            transform['crop_size'] = (128, 128)
+        elif transform['type'] == 'RandomRescaleLongSide':
+            transform['base_size'] = 128
+    train_set = _build(config.train_dataloader, sirst_root)
+    samples = [train_set[index] for index in range(4)]
+    batch = dict(inputs=[s['inputs'] for s in samples],
+                 data_samples=[s['data_samples'] for s in samples])
+    assert sum(int(s.gt_sem_seg.data.sum()) for s in batch['data_samples']) > 0
+
+    # A map that predicts exactly the loaded targets scores a loss near 0; with
+    # the targets erased (what ignore_index=255 would amount to) the same map
+    # is penalised fully. So the loss is driven by the target pixels.
+    head = model.decode_head
+    labels = torch.stack([s['data_samples'].gt_sem_seg.data for s in samples]).float()
+    oracle_logits = (labels * 2 - 1) * 20.0
+    with torch.no_grad():
+        oracle = float(head.loss_by_feat(oracle_logits, batch['data_samples'])
+                       ['loss_softiou'])
+        erased_samples = [s['data_samples'].clone() for s in samples]
+        for sample in erased_samples:
+            sample.gt_sem_seg.data.zero_()
+        erased = float(head.loss_by_feat(oracle_logits, erased_samples)['loss_softiou'])
+    assert oracle < 0.01 and erased > 0.9
+
+    def fused_loss() -> float:
+        model.eval()  # fixed BN statistics between the two measurements
+        with torch.no_grad():
+            processed = model.data_preprocessor(batch, True)
+            losses = model.loss(processed['inputs'], processed['data_samples'])
+        return float(losses['decode.loss_softiou'])
+
+    before = fused_loss()
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    processed = model.data_preprocessor(batch, True)
+    loss = sum(v for k, v in model.loss(processed['inputs'],
+                                        processed['data_samples']).items()
+               if 'loss' in k)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    assert fused_loss() < before
