@@ -35,6 +35,8 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 
 def _boxes(components: Components) -> list:
     """``(top, left, bottom, right)`` per component, inclusive, mask coords."""
+    if len(components) == 0:  # the cropped label map is empty then
+        return []
     row0, col0 = components.origin
     return [(s[0].start + row0, s[1].start + col0, s[0].stop - 1 + row0,
              s[1].stop - 1 + col0)

@@ -42,6 +42,16 @@ def test_overlay_marks_each_outcome_in_its_colour():
     assert not has_color(clean[:160], OUTCOME_COLORS['false_alarm'])
     assert not has_color(clean[:160], OUTCOME_COLORS['missed'])
 
+    # No prediction at all (every target missed), and an empty scene.
+    nothing = np.zeros_like(target)
+    missed_all = draw_detection_overlay(image, detect_targets(nothing, target),
+                                        min_display_size=200)
+    assert has_color(missed_all[:160], OUTCOME_COLORS['missed'])
+    assert not has_color(missed_all[:160], OUTCOME_COLORS['hit'])
+    empty = draw_detection_overlay(image, detect_targets(nothing, nothing),
+                                   min_display_size=200)
+    assert empty.shape == clean.shape
+
 
 def test_hook_writes_one_png_per_test_image(tmp_path):
     image, prediction, target = scene()

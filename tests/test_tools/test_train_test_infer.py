@@ -82,3 +82,16 @@ def test_infer_on_a_folder_writes_maps_and_targets(trained_run, tiny_synthetic_r
     # threshold 0 marks every pixel: one target per image covering it all.
     assert len(rows) == count
     assert all(int(row['area']) == 64 * 64 for row in rows)
+
+
+def test_amp_without_cuda_falls_back_to_fp32_and_channels_last_trains(
+        tiny_synthetic_root, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU fallback of --amp')
+    work_dir = tmp_path / 'amp'
+    result = run_tool([sys.executable, 'tools/train.py', DEMO_CONFIG, '--amp',
+                       '--channels-last', '--work-dir', work_dir, '--cfg-options',
+                       *tiny_run_options(tiny_synthetic_root, max_epochs=1)])
+    assert '--amp needs a CUDA device' in result.stderr
+    assert 'AmpOptimWrapper' not in (work_dir / Path(DEMO_CONFIG).name).read_text()
+    assert (work_dir / 'epoch_1.pth').exists()
