@@ -2,12 +2,15 @@ import copy
 
 import pytest
 import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
+from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_serank.models.layers import CentralDifferenceConv2d
 
-from .conftest import build_segmentor, randomise_norms_and_gammas
+from .conftest import BASE_MODEL_CONFIG, build_segmentor, randomise_norms_and_gammas
 
 
 def metas(height: int, width: int, batch: int = 1):
@@ -130,3 +133,25 @@ def test_deploy_form_matches_eval_form(size):
         expected = model.encode_decode(inputs, metas(*size, 2))
         actual = deployed.encode_decode(inputs, metas(*size, 2))
     assert (expected - actual).abs().max() < 1e-4
+
+
+def test_deploy_option_builds_the_form_that_loads_a_deployed_state_dict():
+    torch.manual_seed(0)
+    model = build_segmentor(base_channels=8)
+    randomise_norms_and_gammas(model)
+    model.eval()
+    deployed = copy.deepcopy(model)
+    deployed.backbone.switch_to_deploy()
+    deployed.decode_head.switch_to_deploy()
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(BASE_MODEL_CONFIG)
+    widths = [8 * 2**i for i in range(5)]
+    cfg.model.backbone.update(base_channels=8, deploy=True)
+    cfg.model.decode_head.update(in_channels=widths, channels=8, deploy=True)
+    built = MODELS.build(cfg.model)
+    built.load_state_dict(deployed.state_dict(), strict=True)
+    built.eval()
+    inputs = torch.randn(1, 3, 20, 24)
+    with torch.no_grad():
+        assert torch.equal(built.encode_decode(inputs, metas(20, 24)),
+                           deployed.encode_decode(inputs, metas(20, 24)))

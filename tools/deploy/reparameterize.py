@@ -8,9 +8,9 @@ and the head). The result is checked against the eval-form model on a random
 input (exit 1 if the folded layers differ by more than --tolerance times
 max(1, max |logit|); see
 :func:`deploy_differences` for why end-to-end outputs may differ more) and saved as
-``{'state_dict', 'meta'}``. To load it, build the model from CONFIG, call
-``backbone.switch_to_deploy()`` and ``decode_head.switch_to_deploy()``, then
-``load_state_dict``.
+``{'state_dict', 'meta'}``. To test or run it, build the model in deploy form:
+``tools/test.py CONFIG OUT --cfg-options model.backbone.deploy=True
+model.decode_head.deploy=True`` (the same options work for tools/infer.py).
 """
 import argparse
 import copy

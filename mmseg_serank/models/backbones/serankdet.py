@@ -33,6 +33,9 @@ class SeRankDet(BaseModule):
         cdc_theta (float): Theta of the central difference convs.
         norm_cfg (dict): Norm layers; use ``dict(type='SyncBN')`` on multi-GPU.
         act_cfg (dict): Activation layers.
+        deploy (bool): Build the inference-only deploy form (CDCs and BNs
+            folded, see :meth:`switch_to_deploy`) so checkpoints written by
+            tools/deploy/reparameterize.py load into it.
     """
 
     size_divisor = 2**(NUM_STAGES - 1)
@@ -46,6 +49,7 @@ class SeRankDet(BaseModule):
                  cdc_theta: float = 0.7,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
+                 deploy: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if len(topk) != NUM_STAGES or len(pos_table_size) != NUM_STAGES:
@@ -62,6 +66,8 @@ class SeRankDet(BaseModule):
         self.rank_attentions = nn.ModuleList(
             SeRankAttention(k, e, attention_norm)
             for k, e in zip(topk, pos_table_size))
+        if deploy:
+            self.switch_to_deploy()
 
     def pad_input(self, x: Tensor) -> Tensor:
         height, width = x.shape[-2:]

@@ -50,6 +50,8 @@ class SeRankDetHead(BaseDecodeHead):
         deep_supervision_weights (Sequence[float]): Loss weights of the six
             outputs in the reference order [side(d2), side(d3), side(d4),
             side(d5), side(e5), fused]; a zero weight skips that output.
+        deploy (bool): Build the inference-only deploy form (see
+            :meth:`switch_to_deploy`) to load reparameterised checkpoints.
     """
 
     def __init__(self,
@@ -64,6 +66,7 @@ class SeRankDetHead(BaseDecodeHead):
                  dropout_ratio: float = 0.0,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
+                 deploy: bool = False,
                  **kwargs) -> None:
         norm_cfg = norm_cfg if norm_cfg is not None else dict(
             type='BN', requires_grad=True)
@@ -99,6 +102,8 @@ class SeRankDetHead(BaseDecodeHead):
         self.side_convs = nn.ModuleList(
             build_conv_layer(self.conv_cfg, width, self.out_channels, 3, padding=1)
             for width in widths)
+        if deploy:
+            self.switch_to_deploy()
 
     def decode(self, inputs: Sequence[Tensor]) -> List[Tensor]:
         """Decoder features [d2, d3, d4, d5, e5]."""
