@@ -1,4 +1,6 @@
 """The real SIRST copy through the project's SIRST config (skipped when absent)."""
+import random
+
 import numpy as np
 import torch
 from mmengine.config import Config
@@ -55,7 +57,7 @@ def test_every_image_decodes_and_every_mask_keeps_its_target_pixels(sirst_root):
 
 def test_training_step_on_real_sirst_learns_from_target_pixels(sirst_root):
     """Stock mmseg would map the 255 target pixels to ignore_index; here the
-    loss is driven by them, and one optimiser step on the real batch lowers it."""
+    loss is driven by them, and a few optimiser steps on the real batch lower it."""
     config = Config.fromfile(SIRST_CONFIG)
     model_cfg = Config.fromfile(REPO_ROOT / 'configs' / '_base_' / 'models' / 'serankdet.py')
     model_cfg.model.backbone.base_channels = 4
@@ -71,7 +73,16 @@ def test_training_step_on_real_sirst_learns_from_target_pixels(sirst_root):
         elif transform['type'] == 'RandomRescaleLongSide':
             transform['base_size'] = 128
     train_set = _build(config.train_dataloader, sirst_root)
-    samples = [train_set[index] for index in range(4)]
+    random.seed(0)  # the crops and flips of mmcv's transforms
+    np.random.seed(0)
+    # Random 128 px crops often miss the few target pixels: keep crops with some.
+    samples = []
+    for index in range(len(train_set)):
+        sample = train_set[index]
+        if sample['data_samples'].gt_sem_seg.data.sum() > 0:
+            samples.append(sample)
+        if len(samples) == 4:
+            break
     batch = dict(inputs=[s['inputs'] for s in samples],
                  data_samples=[s['data_samples'] for s in samples])
     assert sum(int(s.gt_sem_seg.data.sum()) for s in batch['data_samples']) > 0
@@ -91,21 +102,16 @@ def test_training_step_on_real_sirst_learns_from_target_pixels(sirst_root):
         erased = float(head.loss_by_feat(oracle_logits, erased_samples)['loss_softiou'])
     assert oracle < 0.01 and erased > 0.9
 
-    def fused_loss() -> float:
-        model.eval()  # fixed BN statistics between the two measurements
-        with torch.no_grad():
-            processed = model.data_preprocessor(batch, True)
-            losses = model.loss(processed['inputs'], processed['data_samples'])
-        return float(losses['decode.loss_softiou'])
+    def total_loss() -> torch.Tensor:
+        processed = model.data_preprocessor(batch, True)
+        losses = model.loss(processed['inputs'], processed['data_samples'])
+        return sum(value for key, value in losses.items() if 'loss' in key)
 
-    before = fused_loss()
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    processed = model.data_preprocessor(batch, True)
-    loss = sum(v for k, v in model.loss(processed['inputs'],
-                                        processed['data_samples']).items()
-               if 'loss' in k)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    assert fused_loss() < before
+    before = float(total_loss())
+    for _ in range(3):
+        optimizer.zero_grad()
+        total_loss().backward()
+        optimizer.step()
+    assert float(total_loss()) < before

@@ -24,7 +24,7 @@ import importlib.util
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -50,7 +50,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1,
                         help='torch and OpenCV threads (1 keeps timings stable '
                         'on a shared machine)')
-    parser.add_argument('--repeats', type=int, default=5,
+    parser.add_argument('--repeats', type=int, default=10,
                         help='timed runs of each implementation; the best is kept')
     return parser.parse_args()
 
@@ -138,13 +138,17 @@ def run_ours(samples: List[dict]) -> Dict[str, float]:
     return metric.compute_metrics(metric.results)
 
 
-def best_time(function, repeats: int):
-    timings, result = [], None
+def best_times(functions: Sequence[Callable], repeats: int) -> List[Tuple[float, Dict]]:
+    """Best wall time and result of each function, the runs interleaved so a
+    slow spell of a shared machine hits every implementation alike."""
+    timings = [[] for _ in functions]
+    results: List[Dict] = [{} for _ in functions]
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        timings.append(time.perf_counter() - start)
-    return min(timings), result
+        for index, function in enumerate(functions):
+            start = time.perf_counter()
+            results[index] = function()
+            timings[index].append(time.perf_counter() - start)
+    return [(min(times), result) for times, result in zip(timings, results)]
 
 
 def main() -> None:
@@ -165,9 +169,9 @@ def main() -> None:
                        gt_sem_seg=dict(data=torch.from_numpy(t).long()[None]))
                   for p, t in pairs]
 
-    theirs_s, theirs = best_time(lambda: run_basicirstd(basicirstd, their_inputs),
-                                 args.repeats)
-    ours_s, ours = best_time(lambda: run_ours(our_inputs), args.repeats)
+    (theirs_s, theirs), (ours_s, ours) = best_times(
+        [lambda: run_basicirstd(basicirstd, their_inputs), lambda: run_ours(our_inputs)],
+        args.repeats)
     print(f'{"metric":8s} {"BasicIRSTD":>14s} {"IRSTDMetric":>14s}')
     for key in ('IoU', 'nIoU', 'Pd', 'Fa'):
         print(f'{key:8s} {theirs[key]:14.10g} {ours[key]:14.10g}')

@@ -78,22 +78,20 @@ def label_components(mask: np.ndarray,
         raise ValueError(f'connectivity must be 4 or 8, got {connectivity}')
     if mask.ndim != 2:
         raise ValueError(f'expected a 2-D mask, got shape {mask.shape}')
-    foreground = mask if mask.dtype == bool else mask != 0
     # The foreground's flat indices give its bounding box in one sparse pass.
-    flat_foreground = (np.flatnonzero(foreground)
-                       if pixel_indices is None else pixel_indices)
+    flat_foreground = np.flatnonzero(mask) if pixel_indices is None else pixel_indices
     if len(flat_foreground) == 0:
         return Components(np.zeros((0, 0), np.int32), np.zeros(1, np.int32), (0, 0),
                           flat_foreground, np.zeros(0, np.int64), np.zeros((0, 2)))
-    width = mask.shape[1]
-    rows = flat_foreground // width
-    cols = flat_foreground - rows * width
+    rows, cols = np.divmod(flat_foreground, mask.shape[1])
     top, bottom = int(rows[0]), int(rows[-1])
     left, right = int(cols.min()), int(cols.max())
     origin = (top, left)
-    crop = np.ascontiguousarray(foreground[top:bottom + 1, left:right + 1])
+    # OpenCV takes the strided crop as it is (rows need not be contiguous).
+    crop = mask[top:bottom + 1, left:right + 1]
+    crop = crop.view(np.uint8) if crop.dtype == bool else (crop != 0).view(np.uint8)
     num_labels, cv_labels, stats, cv_centroids = cv2.connectedComponentsWithStats(
-        crop.view(np.uint8), connectivity=connectivity, ltype=cv2.CV_32S)
+        crop, connectivity=connectivity, ltype=cv2.CV_32S)
 
     # The foreground pixels are already in raster order, so the first time
     # each OpenCV label occurs among them is its raster position; sorting by
@@ -102,8 +100,11 @@ def label_components(mask: np.ndarray,
         raster_order = np.ones(1, np.int64)
     else:
         pixel_labels = cv_labels[rows - top, cols - left]
-        cv_ids, first_hit = np.unique(pixel_labels, return_index=True)
-        raster_order = cv_ids[np.argsort(first_hit, kind='stable')]
+        # First raster position of each label in O(n): with repeated indices
+        # numpy keeps the last write, so writing in reverse keeps the first.
+        first_hit = np.empty(num_labels, np.int64)
+        first_hit[pixel_labels[::-1]] = np.arange(len(pixel_labels) - 1, -1, -1)
+        raster_order = 1 + np.argsort(first_hit[1:])
     crop_to_label = np.zeros(num_labels, np.int32)
     crop_to_label[raster_order] = np.arange(1, num_labels, dtype=np.int32)
     areas = stats[raster_order, cv2.CC_STAT_AREA].astype(np.int64)

@@ -45,6 +45,21 @@ def _float_array(data) -> np.ndarray:
     return array if array.dtype in (np.float32, np.float64) else array.astype(np.float32)
 
 
+def _outside_unit_interval(values: np.ndarray) -> bool:
+    """Whether any value is outside [0, 1] or NaN.
+
+    A fast path first: IEEE-754 floats in [+0, 1] have unsigned bit patterns
+    from 0 to that of 1.0, while negatives (sign bit), values above 1, inf and
+    NaN all compare larger, so one integer max decides the usual case. Only
+    when it fails is the exact check run (it accepts -0.0).
+    """
+    unsigned = np.uint32 if values.dtype == np.float32 else np.uint64
+    one_bits = np.asarray(1.0, values.dtype).view(unsigned)
+    if np.ascontiguousarray(values).view(unsigned).max() <= one_bits:
+        return False
+    return bool(np.isnan(values).any() or values.min() < 0 or values.max() > 1)
+
+
 def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
     """Target probability map, binary mask and its flat indices of a sample.
 
@@ -59,27 +74,10 @@ def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
             'thresholds probabilities, so it needs the segmentor\'s outputs.')
     if 'gt_sem_seg' not in data_sample:
         raise ValueError(f'{source}: the data sample has no gt_sem_seg.')
-    scores = _float_array(data_sample['seg_logits']['data'])
-    if scores.ndim != 3 or scores.shape[0] not in (1, 2):
-        raise ValueError(
-            f'{source}: expected seg_logits of shape (1|2, H, W) for a '
-            f'target/background task, got {scores.shape}.')
-    if scores.shape[0] == 2:
-        # The softmax of two logits is the sigmoid of their difference.
-        probability = expit(scores[1] - scores[0])
-    else:
-        probability = scores[0]
-        if probability.min() < 0 or probability.max() > 1:
-            raise ValueError(
-                f'{source}: single-channel seg_logits outside [0, 1]; mmseg '
-                '>= 1.2 stores sigmoid probabilities there, raw logits mean '
-                'the segmentor skipped that step.')
+    # The target first: the probability map is thresholded right after this
+    # returns, so reading it last keeps it in cache for that pass.
     target_tensor = torch.as_tensor(data_sample['gt_sem_seg']['data']).detach().cpu()
     target_tensor = target_tensor.reshape(target_tensor.shape[-2:])
-    if probability.shape != tuple(target_tensor.shape):
-        raise ValueError(
-            f'{source}: prediction shape {probability.shape} differs from '
-            f'ground truth shape {tuple(target_tensor.shape)}.')
     target = target_tensor.bool().numpy()
     target_indices = np.flatnonzero(target)
     # Targets are sparse, so checking the non-zero pixels alone is cheap and
@@ -90,6 +88,25 @@ def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
             f'{source}: ground truth has values {np.unique(target_values)[:8]} '
             'besides 0; IRSTD masks must be 0/1 (convert 0/255 masks when '
             'loading).')
+    scores = _float_array(data_sample['seg_logits']['data'])
+    if scores.ndim != 3 or scores.shape[0] not in (1, 2):
+        raise ValueError(
+            f'{source}: expected seg_logits of shape (1|2, H, W) for a '
+            f'target/background task, got {scores.shape}.')
+    if scores.shape[0] == 2:
+        # The softmax of two logits is the sigmoid of their difference.
+        probability = expit(scores[1] - scores[0])
+    else:
+        probability = scores[0]
+        if _outside_unit_interval(probability):
+            raise ValueError(
+                f'{source}: single-channel seg_logits outside [0, 1] or NaN; mmseg '
+                '>= 1.2 stores sigmoid probabilities there, raw logits mean '
+                'the segmentor skipped that step.')
+    if probability.shape != target.shape:
+        raise ValueError(
+            f'{source}: prediction shape {probability.shape} differs from '
+            f'ground truth shape {target.shape}.')
     return dict(probability=probability, target=target, target_indices=target_indices)
 
 
