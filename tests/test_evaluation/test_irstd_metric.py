@@ -122,6 +122,14 @@ def test_bad_inputs_name_the_image(make_sample):
     logits = make_sample(np.full((6, 6), 4.0), np.zeros((6, 6)), img_path='b.png')
     with pytest.raises(ValueError, match=r'b\.png.*outside \[0, 1\]'):
         scores([logits])
+    for bad_value in (np.nan, -1e-3, np.inf):
+        probability = np.full((6, 6), 0.2)
+        probability[2, 3] = bad_value
+        with pytest.raises(ValueError, match=r'd\.png.*outside \[0, 1\] or NaN'):
+            scores([make_sample(probability, np.zeros((6, 6)), img_path='d.png')])
+    # -0.0 is a valid probability (its sign bit trips only the fast path).
+    signed_zero = np.full((6, 6), -0.0)
+    assert scores([make_sample(signed_zero, np.zeros((6, 6)))])['Fa'] == 0
     mismatched = make_sample(np.zeros((6, 6)), np.zeros((5, 6)), img_path='c.png')
     with pytest.raises(ValueError, match=r'c\.png.*shape'):
         scores([mismatched])
