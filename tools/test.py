@@ -3,7 +3,8 @@
 Besides mmseg's log, the scores are printed as a table and saved as JSON in
 ``<work_dir>/test_results/<timestamp>_metrics.json`` (never overwriting an
 earlier run). ``--show-dir`` writes one picture per image marking hits,
-misses and false alarms (IRSTDVisualizationHook).
+misses and false alarms (IRSTDVisualizationHook). ``--tta`` averages the
+probabilities of the image and its flips (IRSTDTTAModel).
 """
 import argparse
 import json
@@ -34,6 +35,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-interval', type=int, default=1,
         help='with --show-dir, draw the images of every n-th batch')
+    parser.add_argument(
+        '--tta', action='store_true',
+        help="test-time augmentation: the config's tta_pipeline and tta_model")
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -83,6 +87,16 @@ def use_irstd_visualization(cfg: Config, show_dir: str, interval: int) -> None:
     cfg.default_hooks.visualization = hook
 
 
+def use_test_time_augmentation(cfg: Config) -> None:
+    """Test through ``cfg.tta_model`` on ``cfg.tta_pipeline``, as mmseg does."""
+    missing = [key for key in ('tta_pipeline', 'tta_model') if key not in cfg]
+    if missing:
+        raise SystemExit(f'--tta needs {" and ".join(missing)} in the config')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+
+
 def json_safe(metrics: dict) -> dict:
     """Floats for JSON; undefined scores (NaN) become null."""
     return {key: (None if isinstance(value, float) and math.isnan(value) else value)
@@ -121,6 +135,8 @@ def main() -> None:
             metric.output_dir = unique_path(results_dir, stem, '_curves')
     if args.show_dir:
         use_irstd_visualization(cfg, args.show_dir, args.show_interval)
+    if args.tta:
+        use_test_time_augmentation(cfg)
 
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

@@ -13,6 +13,8 @@ log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 # Stop at the first NaN/inf loss, before the poisoned weights reach a checkpoint.
 custom_hooks = [dict(type='NonFiniteLossHook')]
+# mmseg's SegTTAModel applies the sigmoid twice to one-channel outputs.
+tta_model = dict(type='IRSTDTTAModel')
 load_from = None
 resume = False
 randomness = dict(seed=42)

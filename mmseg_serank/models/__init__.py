@@ -1,4 +1,5 @@
-"""SeRankDet backbone, decode head, losses and their building blocks."""
+"""SeRankDet backbone, decode head, losses, IRSTD test-time augmentation."""
 from .backbones import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403

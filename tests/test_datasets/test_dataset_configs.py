@@ -23,7 +23,7 @@ def test_dataset_config_is_consistent(name):
         assert loader.sampler == dict(type='DefaultSampler', shuffle=False)
     assert config.val_evaluator == config.test_evaluator == dict(type='IRSTDMetric')
     for pipeline in (config.train_pipeline, config.test_pipeline,
-                     config.test_pipeline_resize_to_base):
+                     config.test_pipeline_resize_to_base, config.tta_pipeline):
         assert len(Compose(pipeline).transforms) == len(pipeline)
     assert [t['type'] for t in config.test_pipeline] == [
         'LoadIRImageFromFile', 'LoadIRAnnotations', 'PackSegInputs']

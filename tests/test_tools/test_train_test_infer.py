@@ -95,3 +95,21 @@ def test_amp_without_cuda_falls_back_to_fp32_and_channels_last_trains(
     assert '--amp needs a CUDA device' in result.stderr
     assert 'AmpOptimWrapper' not in (work_dir / Path(DEMO_CONFIG).name).read_text()
     assert (work_dir / 'epoch_1.pth').exists()
+
+
+def test_test_tool_with_tta_runs_the_irstd_tta_model(trained_run,
+                                                            tiny_synthetic_root, tmp_path):
+    work_dir, _ = trained_run
+    result = run_tool([sys.executable, 'tools/test.py', DEMO_CONFIG,
+                       work_dir / 'epoch_2.pth', '--tta', '--work-dir', tmp_path,
+                       '--cfg-options', *tiny_run_options(tiny_synthetic_root),
+                       'test_evaluator.thresholds=5'])
+    assert 'IRSTDTTAModel' in (tmp_path / Path(DEMO_CONFIG).name).read_text()
+    report = json.loads(next((tmp_path / 'test_results').glob('*_metrics.json')).read_text())
+    metrics = report['metrics']
+    # The plumbing: tta_pipeline and IRSTDTTAModel ran and the metric (which
+    # refuses maps outside [0, 1]) scored their merged probabilities; the
+    # numerics are checked in tests/test_models/test_irstd_tta.py.
+    assert 0 <= metrics['IRSTD/IoU'] <= 100
+    assert 'IRSTD/ROC_AUC' in metrics
+    assert 'IoU' in result.stdout

@@ -39,6 +39,20 @@ test_pipeline_resize_to_base = [
     dict(type='ResizeToBase', base_size=base_size),
     dict(type='PackSegInputs'),
 ]
+# Test-time augmentation (tools/test.py --tta): the image and its horizontal
+# and vertical flips, probabilities averaged by IRSTDTTAModel (default_runtime).
+tta_pipeline = [
+    dict(type='LoadIRImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='vertical')],
+            [dict(type='LoadIRAnnotations')],
+            [dict(type='PackSegInputs')],
+        ])
+]
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,

@@ -1,0 +1,3 @@
+from .irstd_tta import IRSTDTTAModel
+
+__all__ = ['IRSTDTTAModel']
