@@ -117,8 +117,8 @@ def test_sample_norm_is_batch_independent_and_batch_norm_is_not():
     assert (alone - together).abs().max() > 1e-3
 
 
-@pytest.mark.parametrize('size', [(16, 32), (9, 20)])
-def test_deploy_form_matches_eval_form(size):
+def eval_and_deploy_forms():
+    """A width-8 segmentor in eval form with non-trivial BN, and its deploy form."""
     torch.manual_seed(0)
     model = build_segmentor(base_channels=8)
     randomise_norms_and_gammas(model)
@@ -126,6 +126,12 @@ def test_deploy_form_matches_eval_form(size):
     deployed = copy.deepcopy(model)
     deployed.backbone.switch_to_deploy()
     deployed.decode_head.switch_to_deploy()
+    return model, deployed
+
+
+@pytest.mark.parametrize('size', [(16, 32), (9, 20)])
+def test_deploy_form_matches_eval_form(size):
+    model, deployed = eval_and_deploy_forms()
     assert not any(isinstance(m, (CentralDifferenceConv2d, torch.nn.BatchNorm2d))
                    for m in deployed.modules())
     inputs = torch.randn(2, 3, *size)
@@ -136,13 +142,7 @@ def test_deploy_form_matches_eval_form(size):
 
 
 def test_deploy_option_builds_the_form_that_loads_a_deployed_state_dict():
-    torch.manual_seed(0)
-    model = build_segmentor(base_channels=8)
-    randomise_norms_and_gammas(model)
-    model.eval()
-    deployed = copy.deepcopy(model)
-    deployed.backbone.switch_to_deploy()
-    deployed.decode_head.switch_to_deploy()
+    _, deployed = eval_and_deploy_forms()
     init_default_scope('mmseg')
     cfg = Config.fromfile(BASE_MODEL_CONFIG)
     widths = [8 * 2**i for i in range(5)]
