@@ -155,3 +155,21 @@ def test_deploy_option_builds_the_form_that_loads_a_deployed_state_dict():
     with torch.no_grad():
         assert torch.equal(built.encode_decode(inputs, metas(20, 24)),
                            deployed.encode_decode(inputs, metas(20, 24)))
+
+
+def test_syncbn_by_config_keeps_the_parameter_names():
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(BASE_MODEL_CONFIG)
+    widths = [4 * 2**i for i in range(5)]
+    cfg.model.backbone.update(base_channels=4)
+    cfg.model.decode_head.update(in_channels=widths, channels=4)
+    plain = MODELS.build(copy.deepcopy(cfg.model))
+    sync_norm = dict(type='SyncBN', requires_grad=True)
+    cfg.model.backbone.norm_cfg = sync_norm
+    cfg.model.decode_head.norm_cfg = sync_norm
+    synced = MODELS.build(cfg.model)
+    norms = [m for m in synced.modules() if isinstance(m, torch.nn.SyncBatchNorm)]
+    assert norms and not any(type(m) is torch.nn.BatchNorm2d for m in synced.modules())
+    assert len(norms) == sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    # Checkpoints move between single-GPU (BN) and multi-GPU (SyncBN) runs.
+    synced.load_state_dict(plain.state_dict(), strict=True)
