@@ -23,7 +23,7 @@ class Components:
     Attributes:
         crop_labels: OpenCV's ``int32`` labels of the foreground's bounding
             box (OpenCV numbering; see :attr:`label_map`).
-        crop_to_label: maps an OpenCV label to ``k + 1`` for component ``k``.
+        raster_order: the OpenCV label of component ``k`` at index ``k``.
         origin: ``(row, col)`` of the bounding box's top-left pixel in the mask.
         pixel_indices: flat (raster) indices of all foreground pixels.
         areas: pixel count of each component, shape ``(N,)``.
@@ -32,7 +32,7 @@ class Components:
     """
 
     crop_labels: np.ndarray
-    crop_to_label: np.ndarray
+    raster_order: np.ndarray
     origin: Tuple[int, int]
     pixel_indices: np.ndarray
     areas: np.ndarray
@@ -48,7 +48,10 @@ class Components:
         Built on demand: scoring needs only areas and centroids, and
         renumbering a large box costs more than the labelling itself.
         """
-        return self.crop_to_label[self.crop_labels]
+        crop_to_label = np.zeros(len(self.raster_order) + 1, np.int32)
+        crop_to_label[self.raster_order] = np.arange(1, len(self.raster_order) + 1,
+                                                     dtype=np.int32)
+        return crop_to_label[self.crop_labels]
 
     def full_label_map(self, shape: Tuple[int, int]) -> np.ndarray:
         """The label map placed in an array of the whole mask's ``shape``."""
@@ -81,7 +84,7 @@ def label_components(mask: np.ndarray,
     # The foreground's flat indices give its bounding box in one sparse pass.
     flat_foreground = np.flatnonzero(mask) if pixel_indices is None else pixel_indices
     if len(flat_foreground) == 0:
-        return Components(np.zeros((0, 0), np.int32), np.zeros(1, np.int32), (0, 0),
+        return Components(np.zeros((0, 0), np.int32), np.zeros(0, np.int64), (0, 0),
                           flat_foreground, np.zeros(0, np.int64), np.zeros((0, 2)))
     rows, cols = np.divmod(flat_foreground, mask.shape[1])
     top, bottom = int(rows[0]), int(rows[-1])
@@ -105,13 +108,11 @@ def label_components(mask: np.ndarray,
         first_hit = np.empty(num_labels, np.int64)
         first_hit[pixel_labels[::-1]] = np.arange(len(pixel_labels) - 1, -1, -1)
         raster_order = 1 + np.argsort(first_hit[1:])
-    crop_to_label = np.zeros(num_labels, np.int32)
-    crop_to_label[raster_order] = np.arange(1, num_labels, dtype=np.int32)
     areas = stats[raster_order, cv2.CC_STAT_AREA].astype(np.int64)
     # scikit-image divides the exact integer coordinate sum once; OpenCV does
     # the same in the crop, so recover the crop sums, shift them to the mask's
     # coordinates and divide once to get identical doubles.
     crop_sums = np.rint(cv_centroids[raster_order][:, ::-1] * areas[:, None])
     centroids = (crop_sums + np.asarray(origin) * areas[:, None]) / areas[:, None]
-    return Components(cv_labels, crop_to_label, origin, flat_foreground, areas,
+    return Components(cv_labels, raster_order, origin, flat_foreground, areas,
                       centroids)

@@ -77,12 +77,12 @@ def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
     # The target first: the probability map is thresholded right after this
     # returns, so reading it last keeps it in cache for that pass.
     target_tensor = torch.as_tensor(data_sample['gt_sem_seg']['data']).detach().cpu()
-    target_tensor = target_tensor.reshape(target_tensor.shape[-2:])
-    target = target_tensor.bool().numpy()
+    shape = target_tensor.shape[-2:]
+    target = target_tensor.bool().numpy().reshape(shape)
     target_indices = np.flatnonzero(target)
     # Targets are sparse, so checking the non-zero pixels alone is cheap and
     # catches 0/255 masks and any other value.
-    target_values = target_tensor.numpy().ravel()[target_indices]
+    target_values = target_tensor.numpy().reshape(-1)[target_indices]
     if not (target_values == 1).all():
         raise ValueError(
             f'{source}: ground truth has values {np.unique(target_values)[:8]} '
