@@ -113,3 +113,21 @@ def test_test_tool_with_tta_runs_the_irstd_tta_model(trained_run,
     assert 0 <= metrics['IRSTD/IoU'] <= 100
     assert 'IRSTD/ROC_AUC' in metrics
     assert 'IoU' in result.stdout
+
+
+def test_deploy_checkpoint_tests_with_the_deploy_option(trained_run, tiny_synthetic_root,
+                                                        tmp_path):
+    work_dir, _ = trained_run
+    deployed = tmp_path / 'deploy.pth'
+    conversion = run_tool([sys.executable, 'tools/deploy/reparameterize.py', DEMO_CONFIG,
+                           work_dir / 'epoch_2.pth', deployed, '--shape', 32, 32,
+                           '--cfg-options', *tiny_model_options()])
+    assert f'wrote {deployed}' in conversion.stdout
+    state = torch.load(deployed, weights_only=True)['state_dict']
+    assert not any('.bn.' in key for key in state)  # BN folded away
+    result = run_tool([sys.executable, 'tools/test.py', DEMO_CONFIG, deployed,
+                       '--work-dir', tmp_path / 'test', '--cfg-options',
+                       *tiny_run_options(tiny_synthetic_root),
+                       'model.backbone.deploy=True', 'model.decode_head.deploy=True'])
+    assert 'IRSTD/IoU' in result.stdout + result.stderr
+    assert 'unexpected key' not in result.stdout + result.stderr

@@ -1,6 +1,7 @@
 """Write the deploy form of a SeRankDet checkpoint and check it is equivalent.
 
 Usage: python tools/deploy/reparameterize.py CONFIG CKPT OUT [--shape H W]
+       [--cfg-options KEY=VALUE ...]
 
 The deploy form folds every central difference conv into one plain conv and
 every BatchNorm into the conv before it (``switch_to_deploy`` of the backbone
@@ -15,10 +16,10 @@ model.decode_head.deploy=True`` (the same options work for tools/infer.py).
 import argparse
 import copy
 import sys
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
@@ -26,8 +27,10 @@ from mmseg.registry import MODELS
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
 
 
-def build_model(config: str) -> torch.nn.Module:
+def build_model(config: str, cfg_options: Optional[dict] = None) -> torch.nn.Module:
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     return MODELS.build(cfg.model)
 
@@ -100,9 +103,11 @@ def main() -> int:
     parser.add_argument('--shape', type=int, nargs=2, default=(256, 256),
                         metavar=('H', 'W'), help='input size of the equality check')
     parser.add_argument('--tolerance', type=float, default=1e-4)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in the config, key=value')
     args = parser.parse_args()
 
-    model = build_model(args.config)
+    model = build_model(args.config, args.cfg_options)
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.eval()
     deployed = switch_to_deploy(copy.deepcopy(model))
