@@ -56,10 +56,14 @@ def test_mim_train_and_test_use_the_plugin(tiny_synthetic_root, tmp_path):
               '--cfg-options', *tiny_run_options(tiny_synthetic_root, max_epochs=1)])
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.exists()
+    show_dir = tmp_path / 'show'
     result = run_tool([mim, 'test', 'mmseg', DEMO_CONFIG, '--checkpoint', checkpoint,
-                       '--work-dir', work_dir / 'test', '--cfg-options',
-                       *tiny_run_options(tiny_synthetic_root, max_epochs=1)])
+                       '--work-dir', work_dir / 'test', '--show-dir', show_dir,
+                       '--cfg-options', *tiny_run_options(tiny_synthetic_root, max_epochs=1)])
     assert 'IRSTD/IoU' in result.stdout + result.stderr
+    # mmseg's own test script draws through the configs' IRSTDVisualizationHook.
+    test_names = (tiny_synthetic_root / 'splits' / 'test.txt').read_text().split()
+    assert sorted(p.stem for p in (show_dir / 'irstd_vis').glob('*.png')) == sorted(test_names)
 
 
 def test_infer_on_a_folder_writes_maps_and_targets(trained_run, tiny_synthetic_root,

@@ -42,5 +42,7 @@ default_hooks = dict(
         save_best='IRSTD/IoU',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'),
+    # Hits / misses / false alarms instead of class colours (tiny targets stay
+    # visible); off unless a test is run with --show-dir.
+    visualization=dict(type='IRSTDVisualizationHook'),
 )

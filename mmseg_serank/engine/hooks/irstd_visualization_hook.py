@@ -6,6 +6,7 @@ few pixels; this hook draws IRSTD outcomes instead (see
 """
 import os
 import os.path as osp
+import warnings
 from typing import Optional, Sequence
 
 import cv2
@@ -42,6 +43,13 @@ class IRSTDVisualizationHook(Hook):
         connectivity: 8 or 4.
         min_display_size: enlarge small images to at least this long side.
         backend_args: mmengine file backend arguments for reading images.
+        show, wait_time: set by mmseg's stock ``tools/test.py --show``; there
+            is no window here, so ``show`` only warns and pictures are saved.
+
+    mmseg's stock ``tools/test.py --show-dir DIR`` (and ``mim test``) turns
+    ``draw`` on and sets ``visualizer.save_dir``; without ``out_dir`` the
+    pictures go to ``DIR/irstd_vis``, so the stock entry points give these
+    pictures too.
     """
 
     priority = 'LOW'
@@ -54,9 +62,14 @@ class IRSTDVisualizationHook(Hook):
                  match_distance: float = 3.0,
                  connectivity: int = 8,
                  min_display_size: int = 512,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 show: bool = False,
+                 wait_time: float = 0.0) -> None:
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
+        if show:
+            warnings.warn('IRSTDVisualizationHook cannot open windows; the '
+                          'pictures are saved instead (see out_dir).', stacklevel=2)
         self.draw = draw
         self.interval = interval
         self.out_dir = out_dir
@@ -69,6 +82,9 @@ class IRSTDVisualizationHook(Hook):
     def _base_dir(self, runner: Runner) -> str:
         if self.out_dir is not None:
             return self.out_dir
+        save_dir = (runner.cfg.get('visualizer') or {}).get('save_dir')
+        if save_dir:  # mmseg's stock tools/test.py --show-dir
+            return osp.join(save_dir, 'irstd_vis')
         return osp.join(runner.work_dir, runner.timestamp, 'irstd_vis')
 
     def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
