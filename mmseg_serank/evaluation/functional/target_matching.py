@@ -43,11 +43,13 @@ def match_targets(target_centroids: np.ndarray,
 
     offsets = target_centroids[:, None, :] - prediction_centroids[None, :, :]
     within_reach = np.sqrt((offsets**2).sum(axis=-1)) < max_distance
-    # Only targets with some prediction in reach can claim one; the loop is
-    # over those few rows, each row's search is vectorised.
-    for target in np.flatnonzero(within_reach.any(axis=1)):
-        candidates = within_reach[target] & ~prediction_matched
-        if candidates.any():
-            prediction_matched[np.argmax(candidates)] = True
-            target_detected[target] = True
+    # Pairs in reach are few; visiting them in row-major order (targets in
+    # label order, then predictions in label order) is exactly the greedy rule.
+    claimed, detected = set(), set()
+    for target, prediction in zip(*(index.tolist() for index in np.nonzero(within_reach))):
+        if target not in detected and prediction not in claimed:
+            detected.add(target)
+            claimed.add(prediction)
+    target_detected[list(detected)] = True
+    prediction_matched[list(claimed)] = True
     return TargetMatch(target_detected, prediction_matched)
