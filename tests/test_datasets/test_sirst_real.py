@@ -109,9 +109,9 @@ def test_training_step_on_real_sirst_learns_from_target_pixels(sirst_root):
 
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    before = float(total_loss())
+    before = total_loss().item()
     for _ in range(3):
         optimizer.zero_grad()
         total_loss().backward()
         optimizer.step()
-    assert float(total_loss()) < before
+    assert total_loss().item() < before
