@@ -10,6 +10,7 @@ from PIL import Image
 from mmseg_serank.datasets.ir_image_io import read_binary_mask, read_ir_image
 
 from .conftest import REPO_ROOT
+from tiny_configs import set_serankdet_width, set_train_crop
 
 SIRST_CONFIG = REPO_ROOT / 'configs' / '_base_' / 'datasets' / 'sirst.py'
 
@@ -60,18 +61,10 @@ def test_training_step_on_real_sirst_learns_from_target_pixels(sirst_root):
     loss is driven by them, and a few optimiser steps on the real batch lower it."""
     config = Config.fromfile(SIRST_CONFIG)
     model_cfg = Config.fromfile(REPO_ROOT / 'configs' / '_base_' / 'models' / 'serankdet.py')
-    model_cfg.model.backbone.base_channels = 4
-    model_cfg.model.decode_head.in_channels = [4, 8, 16, 32, 64]
-    model_cfg.model.decode_head.channels = 4
+    set_serankdet_width(model_cfg.model, 4)
     torch.manual_seed(0)
     model = MODELS.build(model_cfg.model)
-    for transform in config.train_pipeline:  # 128 px crops keep the CPU step short
-        if transform['type'] == 'PadToMinSize':
-            transform['size'] = (128, 128)
-        elif transform['type'] == 'RandomCrop':
-            transform['crop_size'] = (128, 128)
-        elif transform['type'] == 'RandomRescaleLongSide':
-            transform['base_size'] = 128
+    set_train_crop(config.train_pipeline, 128)  # keeps the CPU steps short
     train_set = _build(config.train_dataloader, sirst_root)
     random.seed(0)  # the crops and flips of mmcv's transforms
     np.random.seed(0)

@@ -1,5 +1,6 @@
 """Shared builders for the SeRankDet model tests (tiny widths for speed)."""
 import os.path as osp
+from typing import Optional
 
 import pytest
 import torch
@@ -9,17 +10,22 @@ from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
 
+from tiny_configs import set_serankdet_width
+
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 BASE_MODEL_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'models', 'serankdet.py')
 
 
-def build_segmentor(base_channels: int = 4, **backbone_overrides) -> torch.nn.Module:
+def build_segmentor(base_channels: int = 4, backbone_and_head: Optional[dict] = None,
+                    **backbone_overrides) -> torch.nn.Module:
+    """SeRankDet of the given width; ``backbone_and_head`` settings (e.g.
+    ``deploy``, ``norm_cfg``) go to both parts, the keywords to the backbone."""
     init_default_scope('mmseg')
     cfg = Config.fromfile(BASE_MODEL_CONFIG)
-    cfg.model.backbone.base_channels = base_channels
+    set_serankdet_width(cfg.model, base_channels)
     cfg.model.backbone.update(backbone_overrides)
-    cfg.model.decode_head.in_channels = [base_channels * 2**i for i in range(5)]
-    cfg.model.decode_head.channels = base_channels
+    cfg.model.backbone.update(backbone_and_head or {})
+    cfg.model.decode_head.update(backbone_and_head or {})
     return MODELS.build(cfg.model)
 
 

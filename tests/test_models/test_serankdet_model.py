@@ -2,15 +2,12 @@ import copy
 
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_serank.models.layers import CentralDifferenceConv2d
 
-from .conftest import BASE_MODEL_CONFIG, build_segmentor, randomise_norms_and_gammas
+from .conftest import build_segmentor, randomise_norms_and_gammas
 
 
 def metas(height: int, width: int, batch: int = 1):
@@ -143,12 +140,7 @@ def test_deploy_form_matches_eval_form(size):
 
 def test_deploy_option_builds_the_form_that_loads_a_deployed_state_dict():
     _, deployed = eval_and_deploy_forms()
-    init_default_scope('mmseg')
-    cfg = Config.fromfile(BASE_MODEL_CONFIG)
-    widths = [8 * 2**i for i in range(5)]
-    cfg.model.backbone.update(base_channels=8, deploy=True)
-    cfg.model.decode_head.update(in_channels=widths, channels=8, deploy=True)
-    built = MODELS.build(cfg.model)
+    built = build_segmentor(base_channels=8, backbone_and_head=dict(deploy=True))
     built.load_state_dict(deployed.state_dict(), strict=True)
     built.eval()
     inputs = torch.randn(1, 3, 20, 24)
@@ -158,16 +150,9 @@ def test_deploy_option_builds_the_form_that_loads_a_deployed_state_dict():
 
 
 def test_syncbn_by_config_keeps_the_parameter_names():
-    init_default_scope('mmseg')
-    cfg = Config.fromfile(BASE_MODEL_CONFIG)
-    widths = [4 * 2**i for i in range(5)]
-    cfg.model.backbone.update(base_channels=4)
-    cfg.model.decode_head.update(in_channels=widths, channels=4)
-    plain = MODELS.build(copy.deepcopy(cfg.model))
-    sync_norm = dict(type='SyncBN', requires_grad=True)
-    cfg.model.backbone.norm_cfg = sync_norm
-    cfg.model.decode_head.norm_cfg = sync_norm
-    synced = MODELS.build(cfg.model)
+    plain = build_segmentor()
+    synced = build_segmentor(
+        backbone_and_head=dict(norm_cfg=dict(type='SyncBN', requires_grad=True)))
     norms = [m for m in synced.modules() if isinstance(m, torch.nn.SyncBatchNorm)]
     assert norms and not any(type(m) is torch.nn.BatchNorm2d for m in synced.modules())
     assert len(norms) == sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())

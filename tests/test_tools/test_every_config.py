@@ -8,7 +8,6 @@ and crops reduced to 64 px so a full-width network is not run on the CPU.
 import copy
 import sys
 from pathlib import Path
-from typing import List
 
 import cv2
 import pytest
@@ -21,6 +20,8 @@ from .conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
 from make_synthetic_dataset import make_sample  # noqa: E402
+
+from tiny_configs import set_serankdet_width, set_train_crop  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -57,23 +58,10 @@ def write_split(dataset, shapes, seed: int) -> None:
             handle.write('\n'.join(names) + '\n')
 
 
-def shrink_pipeline(pipeline: List[dict]) -> None:
-    for transform in pipeline:
-        if transform['type'] == 'RandomRescaleLongSide':
-            transform['base_size'] = CROP
-        elif transform['type'] == 'PadToMinSize':
-            transform['size'] = (CROP, CROP)
-        elif transform['type'] == 'RandomCrop':
-            transform['crop_size'] = (CROP, CROP)
-
-
 def shrink_model(model: Config) -> None:
     backbone = model.backbone
     if backbone.type == 'SeRankDet':
-        widths = [4 * 2**i for i in range(5)]
-        backbone.base_channels = 4
-        model.decode_head.in_channels = widths
-        model.decode_head.channels = 4
+        set_serankdet_width(model, 4)
     elif backbone.type == 'UNet':
         backbone.base_channels = 8
         model.decode_head.in_channels = model.decode_head.channels = 8
@@ -99,7 +87,7 @@ def test_config_trains_one_epoch_and_validates(config_path, tmp_path):
         loader.persistent_workers = False
     cfg.test_dataloader = cfg.val_dataloader
     cfg.train_dataloader.batch_size = 2
-    shrink_pipeline(cfg.train_dataloader.dataset.pipeline)
+    set_train_crop(cfg.train_dataloader.dataset.pipeline, CROP)
     shrink_model(cfg.model)
     cfg.train_cfg.max_epochs = 1
     cfg.train_cfg.val_interval = 1

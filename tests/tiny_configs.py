@@ -1,0 +1,23 @@
+"""Size changes shared by the tests that run the real configs on a 2-core CPU.
+
+Only widths and crop sizes change; everything else stays as configured.
+"""
+from typing import List
+
+
+def set_serankdet_width(model: dict, width: int) -> None:
+    """Give a SeRankDet model config stage widths ``width * 2**i``."""
+    model['backbone']['base_channels'] = width
+    model['decode_head']['in_channels'] = [width * 2**i for i in range(5)]
+    model['decode_head']['channels'] = width
+
+
+def set_train_crop(pipeline: List[dict], side: int) -> None:
+    """Rescale around, pad to and crop ``side`` px in a reference train pipeline."""
+    for transform in pipeline:
+        if transform['type'] == 'RandomRescaleLongSide':
+            transform['base_size'] = side
+        elif transform['type'] == 'PadToMinSize':
+            transform['size'] = (side, side)
+        elif transform['type'] == 'RandomCrop':
+            transform['crop_size'] = (side, side)
