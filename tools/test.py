@@ -76,7 +76,8 @@ def unique_path(directory: str, stem: str, suffix: str) -> str:
 
 
 def use_irstd_visualization(cfg: Config, show_dir: str, interval: int) -> None:
-    """Replace mmseg's SegVisualizationHook by the IRSTD one, drawing on."""
+    """Draw with IRSTDVisualizationHook into ``show_dir``, with the metric's
+    detection settings, whatever visualisation hook the config names."""
     hook = dict(type='IRSTDVisualizationHook', draw=True, interval=interval,
                 out_dir=show_dir)
     for metric in irstd_metric_configs(cfg):
