@@ -70,3 +70,17 @@ def test_cdc_fold_matches_difference_form():
                                                dilation=dilation)
                     - 0.7 * torch.nn.functional.conv2d(x, kernel_sum, cdc.bias))
         assert torch.allclose(cdc(x), expected, atol=1e-5)
+
+
+def test_rank_attention_stays_finite_under_float16_autocast():
+    """The C x C affinity sums 2K products of large activations; in float16 (AMP)
+    it overflowed to inf and the standardisation made the whole output NaN."""
+    torch.manual_seed(0)
+    attention = SeRankAttention(topk=512, pos_table_size=512)
+    features = torch.rand(2, 8, 64, 64) * 1000
+    reference = attention(features)
+    with torch.autocast('cpu', dtype=torch.float16):
+        mixed = attention(features)
+    assert torch.isfinite(mixed).all()
+    relative = (mixed.float() - reference).abs().max() / reference.abs().max()
+    assert relative < 1e-2

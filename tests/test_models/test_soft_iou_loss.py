@@ -43,3 +43,18 @@ def test_soft_iou_excludes_ignored_pixels():
 def test_soft_iou_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match='differ in shape'):
         SoftIoULoss()(torch.zeros(1, 1, 4, 4), torch.zeros(1, 4, 5, dtype=torch.long))
+
+
+def test_soft_iou_half_precision_logits_give_the_float32_loss():
+    """Under AMP the head hands over float16 logits; the sums over a 4 x 512 x 512
+    batch exceed float16's range, which made the loss 1 and its gradient zero."""
+    torch.manual_seed(0)
+    logits = torch.randn(4, 1, 512, 512) + 2.0
+    target = (torch.rand(4, 512, 512) > 0.5).long()
+    expected = SoftIoULoss()(logits, target)
+    half = logits.half().requires_grad_()
+    loss = SoftIoULoss()(half, target)
+    assert loss.dtype == torch.float32
+    assert loss.item() == pytest.approx(expected.item(), abs=1e-3)
+    loss.backward()
+    assert torch.isfinite(half.grad).all() and half.grad.abs().sum() > 0

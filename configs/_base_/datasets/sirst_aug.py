@@ -53,6 +53,8 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=False,
+    # A last batch of one image breaks BN layers that pool to 1x1 (DeepLabV3+).
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,

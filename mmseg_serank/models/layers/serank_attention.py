@@ -91,9 +91,14 @@ class SeRankAttention(nn.Module):
         selected = self.select_ranked(x)
         query = self.query_proj(selected)
         key = self.key_proj(selected)
-        affinity = torch.matmul(query, key.transpose(1, 2))
-        attention = self.standardise(affinity).softmax(dim=-1)
-        out = torch.matmul(attention, x.flatten(2))
+        # The affinity sums 2K products of unbounded activations: in float16
+        # (AMP) it overflows to inf within the first epoch and the
+        # standardisation turns that into NaN. It is a C x C matrix, so
+        # computing it, its statistics and the softmax in float32 costs little.
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            affinity = torch.matmul(query.float(), key.float().transpose(1, 2))
+            attention = self.standardise(affinity).softmax(dim=-1)
+        out = torch.matmul(attention.to(x.dtype), x.flatten(2))
         return out.view_as(x) + x
 
     def extra_repr(self) -> str:

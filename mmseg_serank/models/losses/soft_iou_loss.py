@@ -51,7 +51,9 @@ class SoftIoULoss(nn.Module):
         if pred.shape != target.shape:
             raise ValueError(f'SoftIoULoss: prediction {tuple(pred.shape)} and target '
                              f'{tuple(target.shape)} differ in shape')
-        prob = pred.sigmoid()
+        # Sums over a batch of 512x512 maps exceed float16's range (65504), so
+        # under AMP the loss is computed in float32.
+        prob = pred.float().sigmoid()
         valid = torch.ones_like(prob)
         if ignore_index is not None:
             valid = (target != ignore_index).to(prob)
