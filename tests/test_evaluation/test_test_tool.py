@@ -132,3 +132,15 @@ def test_failed_picture_write_is_an_error_naming_the_file(tiny_setup, tmp_path):
     result = run_test_tool_failing(config_path, checkpoint, work_dir, '--show-dir', show_dir)
     assert f'{show_dir / "im1.png"}: cannot write the picture' in result.stderr
     assert not list(work_dir.glob('test_results/*_metrics.json'))
+
+
+@pytest.mark.parametrize('option, message', [
+    ('test_evaluator.empty_image_iou=5', 'empty_image_iou is an IoU, so in [0, 1], got 5'),
+    ('test_evaluator.match_distance=-1', 'match_distance must be a finite number'),
+])
+def test_invalid_metric_setting_fails_without_metrics(tiny_setup, tmp_path, option, message):
+    root, config_path, checkpoint = tiny_setup
+    work_dir = tmp_path / 'work'
+    result = run_test_tool_failing(config_path, checkpoint, work_dir, '--cfg-options', option)
+    assert message in result.stderr
+    assert not list(work_dir.glob('test_results/*_metrics.json'))
