@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.evaluation.metrics import format_metrics_table
+from mmseg_serank.visualization import prepare_picture_dir
 
 # Settings a picture must share with the metric so both tell the same story.
 SHARED_DETECTION_SETTINGS = ('threshold', 'match_distance', 'connectivity')
@@ -135,6 +136,10 @@ def main() -> None:
         if metric.get('thresholds') is not None and metric.get('output_dir') is None:
             metric.output_dir = unique_path(results_dir, stem, '_curves')
     if args.show_dir:
+        try:  # before the model is built and the checkpoint read
+            prepare_picture_dir(args.show_dir)
+        except OSError as error:
+            raise SystemExit(f'--show-dir: {error}') from error
         use_irstd_visualization(cfg, args.show_dir, args.show_interval)
     if args.tta:
         use_test_time_augmentation(cfg)

@@ -53,6 +53,22 @@ def open_complete_image(path: PathLike) -> Image.Image:
     return image
 
 
+def read_image_size(path: PathLike) -> Tuple[int, int]:
+    """``(height, width)`` from the file header alone (cheap: no pixel is decoded).
+
+    Catches missing, empty, non-image and header-corrupt files; damage after the
+    header (a truncated pixel stream) shows only when the file is decoded.
+    """
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except FileNotFoundError as error:
+        raise IRImageReadError(f'{path}: file not found') from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise IRImageReadError(f'{path}: unreadable image header ({error})') from error
+    return height, width
+
+
 def _decode_unchanged(path: PathLike) -> np.ndarray:
     """Decode with OpenCV at the stored bit depth (PIL reduces 16-bit RGB to 8 bits)."""
     data = np.fromfile(str(path), dtype=np.uint8)

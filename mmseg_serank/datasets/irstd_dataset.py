@@ -5,10 +5,14 @@ follow from the image names, and optionally a split file listing names. This
 class covers all of them through ``data_prefix``, the two suffixes and
 ``ann_file``; the benchmark subclasses only change defaults.
 
-File problems are reported at build time, all at once, because a missing mask
-found by a data-loader worker mid-epoch surfaces as an unreadable traceback
-after minutes of training.
+File problems that are cheap to find are reported at build time, all at once:
+a missing image or mask, a file whose header does not read as an image, and a
+mask whose size disagrees with its image's (other than a uniform rescale, which
+``LoadIRAnnotations`` resizes). Reading headers only costs about a millisecond
+a pair; damage after the header (a truncated pixel stream) is found when the
+file is decoded, by the loaders, which raise :class:`IRImageReadError` naming it.
 """
+import codecs
 import os
 import os.path as osp
 from pathlib import Path
@@ -17,21 +21,59 @@ from typing import List, Optional, Sequence, Tuple, Union
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .ir_image_io import IRImageReadError, read_image_size
+from .transforms.loading import is_rescaled_shape
+
 Suffixes = Union[str, Sequence[str]]
 
 #: Extensions tried, in order, when a suffix is given as ``None``.
 AUTO_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
 
 
+#: Byte-order marks recognised in split files, longest first (the UTF-32 LE
+#: mark starts with the UTF-16 LE one).
+SPLIT_FILE_BOMS = ((codecs.BOM_UTF32_LE, 'utf-32-le'), (codecs.BOM_UTF32_BE, 'utf-32-be'),
+                   (codecs.BOM_UTF8, 'utf-8'), (codecs.BOM_UTF16_LE, 'utf-16-le'),
+                   (codecs.BOM_UTF16_BE, 'utf-16-be'))
+
+
+def decode_split_file(path: Union[str, Path]) -> str:
+    """Text of a split file: UTF-8, or UTF-8/16/32 with a byte-order mark.
+
+    Editors on Windows save UTF-16 with a mark, so the mark decides; without
+    one the file must be UTF-8 (ASCII included). Anything else (Latin-1 names,
+    UTF-16 without a mark) raises ValueError naming the file, rather than a
+    bare UnicodeDecodeError or names with NUL bytes that match no file.
+    """
+    data = Path(path).read_bytes()
+    encoding, start = 'utf-8', 0
+    for bom, bom_encoding in SPLIT_FILE_BOMS:
+        if data.startswith(bom):
+            encoding, start = bom_encoding, len(bom)
+            break
+    try:
+        text = data[start:].decode(encoding)
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f'split file {path}: not valid {encoding.upper()} ({error.reason} at byte '
+            f'{error.start + start}); save it as UTF-8 (or UTF-16 with a byte-order '
+            'mark)') from error
+    if '\x00' in text:
+        raise ValueError(f'split file {path}: contains NUL characters, probably UTF-16 '
+                         'without a byte-order mark; save it as UTF-8')
+    return text
+
+
 def read_split_file(path: Union[str, Path]) -> List[str]:
     """Names listed in a split file, one a line.
 
     Tolerates what split files in the wild contain: CRLF line ends, blank lines,
-    surrounding spaces, a missing final newline and a UTF-8 byte-order mark.
-    A name given with an image extension keeps it (the suffix is then added
-    after it, so list names without extension as the benchmarks do).
+    surrounding spaces, a missing final newline and the encodings of
+    :func:`decode_split_file`. A name given with an image extension keeps it
+    (the suffix is then added after it, so list names without extension as the
+    benchmarks do).
     """
-    text = Path(path).read_text(encoding='utf-8-sig')
+    text = decode_split_file(path)
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -64,6 +106,27 @@ def list_image_names(img_dir: str, suffixes: Tuple[str, ...]) -> List[str]:
             continue
         names.update(file[:-len(suffix)] for suffix in suffixes if file.endswith(suffix))
     return sorted(names)
+
+
+def header_problems(name: str, img_path: str, mask_path: str) -> List[str]:
+    """Problems visible in the headers of one pair: unreadable, or sizes disagree.
+
+    A mask of its image's aspect ratio but another size (SIRST's Misc_111) is
+    no problem: ``LoadIRAnnotations`` resizes it, as ``check_dataset.py`` warns.
+    """
+    sizes, problems = [], []
+    for path in (img_path, mask_path):
+        try:
+            sizes.append(read_image_size(path))
+        except IRImageReadError as error:
+            problems.append(f'{name}: {error}')
+    if problems:
+        return problems
+    (img_h, img_w), (mask_h, mask_w) = sizes
+    if (img_h, img_w) != (mask_h, mask_w) and not is_rescaled_shape(sizes[1], sizes[0]):
+        problems.append(f'{name}: mask {mask_path} is {mask_w}x{mask_h} (WxH) but image '
+                        f'{img_path} is {img_w}x{img_h}')
+    return problems
 
 
 def pair_files(names: Sequence[str], img_dir: str, mask_dir: str,
@@ -106,6 +169,9 @@ class IRSTDDataset(BaseSegDataset):
     Raises:
         FileNotFoundError: at build time, listing every name whose image or mask
             is missing, or when no image is found at all.
+        IRImageReadError: at build time, listing every missing file, unreadable
+            header and image/mask size disagreement, when any of the latter two
+            is found.
     """
 
     METAINFO = dict(classes=('background', 'target'),
@@ -139,16 +205,22 @@ class IRSTDDataset(BaseSegDataset):
         if not names:
             raise FileNotFoundError(f'no images found in {source} '
                                     f'(image suffixes {as_suffix_tuple(self.img_suffix)})')
-        data_list, problems = [], []
-        for _name, img_path, mask_path in pair_files(
+        data_list, missing, unreadable = [], [], []
+        for name, img_path, mask_path in pair_files(
                 names, img_dir, mask_dir, as_suffix_tuple(self.img_suffix),
-                as_suffix_tuple(self.seg_map_suffix), problems):
+                as_suffix_tuple(self.seg_map_suffix), missing):
+            unreadable += header_problems(name, img_path, mask_path)
             data_list.append(dict(img_path=img_path, seg_map_path=mask_path,
                                   label_map=self.label_map,
                                   reduce_zero_label=False, seg_fields=[]))
-        if problems:
+        if missing and not unreadable:
             raise FileNotFoundError(
-                f'{len(problems)} missing file(s) for the {len(names)} names of '
-                f'{source}:\n  ' + '\n  '.join(problems))
+                f'{len(missing)} missing file(s) for the {len(names)} names of '
+                f'{source}:\n  ' + '\n  '.join(missing))
+        if missing or unreadable:
+            raise IRImageReadError(
+                f'{len(missing)} missing file(s) and {len(unreadable)} unreadable or '
+                f'mismatched pair(s) for the {len(names)} names of {source}:\n  ' +
+                '\n  '.join(missing + unreadable))
         return data_list
 

@@ -1,5 +1,8 @@
 """tools/dataset_converters/check_dataset.py on the real SIRST and on broken sets."""
 import importlib.util
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -46,3 +49,58 @@ def test_fails_on_broken_set_naming_each_problem(tmp_path, capsys):
     for expected in ('no_mask: no mask', 'grey_mask: mask', 'not binary (values 0, 128, 255)',
                      'wrong_size: mask', 'cut: ', 'cut.png', 'absent: no image', 'FAILED'):
         assert expected in output, expected
+
+
+def test_empty_split_file_and_empty_image_folder_fail(tmp_path, capsys):
+    write_generic_set(tmp_path / 'set', ['a', 'b'])
+    (tmp_path / 'set' / 'splits').mkdir()
+    (tmp_path / 'set' / 'splits' / 'train.txt').write_text('a\nb\n')
+    (tmp_path / 'set' / 'splits' / 'test.txt').write_text('\n \n')
+    assert check_dataset.main([str(tmp_path / 'set')]) == 1
+    output = capsys.readouterr().out
+    assert 'test.txt: the split file lists no names' in output
+    (tmp_path / 'empty' / 'images').mkdir(parents=True)
+    (tmp_path / 'empty' / 'masks').mkdir()
+    assert check_dataset.main([str(tmp_path / 'empty')]) == 1
+    assert 'no images in' in capsys.readouterr().out
+
+
+def test_one_pixel_all_target_mask_is_binary(tmp_path, capsys):
+    write_generic_set(tmp_path, ['tiny', 'full'], size=(1, 1))
+    cv2.imwrite(str(tmp_path / 'masks' / 'tiny.png'), np.full((1, 1), 255, np.uint8))
+    cv2.imwrite(str(tmp_path / 'masks' / 'full.png'), np.full((1, 1), 1, np.uint8))
+    assert check_dataset.main([str(tmp_path)]) == 0
+    assert 'targets: 2 in all; per image 1: 2' in capsys.readouterr().out
+
+
+def test_split_files_in_utf16_are_read_and_latin1_is_named(tmp_path, capsys):
+    write_generic_set(tmp_path, ['é1', 'b'])
+    (tmp_path / 'splits').mkdir()
+    (tmp_path / 'splits' / 'train.txt').write_bytes('\ufeffé1\r\n'.encode('utf-16-le'))
+    (tmp_path / 'splits' / 'test.txt').write_bytes('\ufeffb\n'.encode('utf-16-be'))
+    assert check_dataset.main([str(tmp_path)]) == 0
+    assert 'train.txt: 1 names, 0 missing files' in capsys.readouterr().out
+    (tmp_path / 'splits' / 'train.txt').write_bytes('é1\n'.encode('latin-1'))
+    (tmp_path / 'splits' / 'test.txt').write_bytes('b\n'.encode('utf-16-le'))  # no mark
+    assert check_dataset.main([str(tmp_path)]) == 1
+    output = capsys.readouterr().out
+    assert f'split file {tmp_path / "splits" / "train.txt"}: not valid UTF-8' in output
+    assert f'split file {tmp_path / "splits" / "test.txt"}: contains NUL' in output
+
+
+def test_tiff_set_is_checked_with_suffix_options(tmp_path):
+    """Through the real command: a TIFF set fails with the PNG defaults and passes
+    with --img-suffix / --seg-suffix."""
+    write_generic_set(tmp_path, ['t0', 't1'])
+    for folder in ('images', 'masks'):
+        for png in (tmp_path / folder).glob('*.png'):
+            cv2.imwrite(str(png.with_suffix('.tif')), cv2.imread(str(png), cv2.IMREAD_UNCHANGED))
+            png.unlink()
+    command = [sys.executable, 'tools/dataset_converters/check_dataset.py', str(tmp_path)]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    default = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert default.returncode == 1 and 'no images in' in default.stdout
+    tiff = subprocess.run(command + ['--img-suffix', '.tif', '--seg-suffix', '.tif'],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert tiff.returncode == 0, tiff.stdout + tiff.stderr
+    assert 'TIFF L 2' in tiff.stdout and 'targets: 2 in all' in tiff.stdout

@@ -1,4 +1,6 @@
 """IRSTDDataset and the benchmark layouts: split files, suffixes, build-time errors."""
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from mmseg_serank.datasets import (
     SIRSTDataset,
     read_split_file,
 )
+from mmseg_serank.datasets.ir_image_io import IRImageReadError
 
 from .conftest import write_generic_set
 
@@ -104,3 +107,44 @@ def test_benchmark_classes_default_to_the_published_layouts(tmp_path):
     for dataset, mask in zip(built, expected_masks):
         assert len(dataset) == 1
         assert dataset.get_data_info(0)['seg_map_path'] == str(tmp_path / mask)
+
+
+def test_build_reports_missing_unreadable_and_mismatched_files_at_once(tmp_path):
+    names = ['ok', 'rescaled', 'no_mask', 'empty_image', 'text_mask', 'wrong_size']
+    write_generic_set(tmp_path, names)
+    (tmp_path / 'masks' / 'no_mask.png').unlink()
+    (tmp_path / 'images' / 'empty_image.png').write_bytes(b'')
+    (tmp_path / 'masks' / 'text_mask.png').write_text('not an image')
+    cv2.imwrite(str(tmp_path / 'masks' / 'wrong_size.png'), np.zeros((24, 30), np.uint8))
+    # Same aspect ratio (SIRST's Misc_111 case): the loader resizes it, no problem.
+    cv2.imwrite(str(tmp_path / 'masks' / 'rescaled.png'), np.zeros((48, 64), np.uint8))
+    with pytest.raises(IRImageReadError) as error:
+        IRSTDDataset(data_root=str(tmp_path),
+                     data_prefix=dict(img_path='images', seg_map_path='masks'))
+    message = str(error.value)
+    assert '1 missing file(s) and 3 unreadable or mismatched pair(s)' in message
+    for expected in ('no_mask: no mask',
+                     f'empty_image: {tmp_path / "images" / "empty_image.png"}: unreadable',
+                     f'text_mask: {tmp_path / "masks" / "text_mask.png"}: unreadable',
+                     f'wrong_size: mask {tmp_path / "masks" / "wrong_size.png"} is 30x24'):
+        assert expected in message, expected
+    assert 'ok:' not in message and 'rescaled:' not in message
+
+
+def test_split_files_are_read_by_byte_order_mark_and_bad_ones_named(tmp_path):
+    write_generic_set(tmp_path, ['a', 'b'])
+    split = tmp_path / 'split.txt'
+    for text, encoding in (('\ufeffb\r\na\r\n', 'utf-16-le'), ('\ufeffb\na', 'utf-16-be'),
+                           ('\ufeffb\na\n', 'utf-8'), ('b\na\n', 'utf-8')):
+        split.write_bytes(text.encode(encoding))
+        assert read_split_file(split) == ['b', 'a'], encoding
+        dataset = IRSTDDataset(data_root=str(tmp_path), ann_file='split.txt',
+                               data_prefix=dict(img_path='images', seg_map_path='masks'))
+        assert len(dataset) == 2
+    split.write_bytes('b\nà\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match=re.escape(f'split file {split}: not valid UTF-8')):
+        IRSTDDataset(data_root=str(tmp_path), ann_file='split.txt',
+                     data_prefix=dict(img_path='images', seg_map_path='masks'))
+    split.write_bytes('b\na\n'.encode('utf-16-le'))
+    with pytest.raises(ValueError, match=re.escape(f'split file {split}: contains NUL')):
+        read_split_file(split)

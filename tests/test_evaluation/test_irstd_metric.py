@@ -163,3 +163,49 @@ def test_sweep_writes_curves_and_agrees_with_single_threshold(
 
 def test_count_of_thresholds_is_evenly_spaced_inside_unit_interval():
     np.testing.assert_allclose(IRSTDMetric(thresholds=3).thresholds, [0.25, 0.5, 0.75])
+
+
+@pytest.mark.parametrize('bad_value', [np.nan, np.inf, -np.inf])
+def test_non_finite_two_channel_logits_name_the_image(make_sample, bad_value):
+    target = np.zeros((6, 6), bool)
+    target[2, 2] = True
+    logits = torch.zeros(2, 6, 6)
+    logits[1, 4, 4] = bad_value
+    sample = make_sample(np.zeros((6, 6)), target, img_path='two/e.png')
+    sample['seg_logits']['data'] = logits
+    with pytest.raises(ValueError, match=r'two/e\.png.*NaN or inf'):
+        scores([sample])
+
+
+@pytest.mark.parametrize('settings, message', [
+    (dict(match_distance=-1), 'match_distance'),
+    (dict(match_distance=0), 'match_distance'),
+    (dict(match_distance=float('nan')), 'match_distance'),
+    (dict(match_distance='3'), 'match_distance'),
+    (dict(empty_image_iou=5), 'empty_image_iou'),
+    (dict(empty_image_iou=-0.5), 'empty_image_iou'),
+    (dict(empty_image_iou=float('nan')), 'empty_image_iou'),
+    (dict(connectivity=6), 'connectivity'),
+    (dict(connectivity=True), 'connectivity'),
+    (dict(thresholds=0), 'thresholds'),
+    (dict(thresholds=2.5), 'thresholds'),
+    (dict(thresholds=True), 'thresholds'),
+    (dict(thresholds=[]), 'thresholds'),
+    (dict(thresholds=[0.2, float('nan')]), 'thresholds'),
+    (dict(thresholds=[0.5, 1.5]), 'thresholds'),
+    (dict(thresholds=['low']), 'thresholds'),
+    (dict(curve_bins=0), 'curve_bins'),
+])
+def test_settings_that_would_score_silently_wrong_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        IRSTDMetric(**settings)
+    # The config route a user takes gives the same error.
+    with pytest.raises(ValueError, match=message):
+        Evaluator(dict(type='IRSTDMetric', _scope_='mmseg', **settings))
+
+
+def test_valid_edge_settings_are_accepted():
+    metric = IRSTDMetric(match_distance=0.5, connectivity=4, empty_image_iou=1,
+                         thresholds=np.int64(2), curve_bins=1)
+    np.testing.assert_allclose(metric.thresholds, [1 / 3, 2 / 3])
+    np.testing.assert_allclose(IRSTDMetric(thresholds=[0.7, 0.0, 0.7]).thresholds, [0, 0.7])

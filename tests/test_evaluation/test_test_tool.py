@@ -98,3 +98,49 @@ def test_show_dir_pictures_table_and_unique_json(tiny_setup):
         record['metrics'])
     curves = list((work_dir / 'test_results').glob('*_curves/irstd_curves.png'))
     assert len(curves) == 2
+
+
+def run_test_tool_failing(config_path, checkpoint, work_dir, *extra):
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py', str(config_path), str(checkpoint),
+         '--work-dir', str(work_dir), *map(str, extra)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode != 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert 'pictures of hits' not in result.stdout
+    return result
+
+
+@pytest.mark.parametrize('folder', ['under_a_file/show', 'x' * 300])
+def test_unusable_show_dir_fails_before_testing(tiny_setup, tmp_path, folder):
+    """A folder that cannot be made (a path through a regular file, a name over
+    255 bytes; both fail for root too) stops the run before the model is built."""
+    root, config_path, checkpoint = tiny_setup
+    (tmp_path / 'under_a_file').write_text('a regular file')
+    show_dir, work_dir = tmp_path / folder, tmp_path / 'work'
+    result = run_test_tool_failing(config_path, checkpoint, work_dir, '--show-dir', show_dir)
+    assert f'--show-dir: picture folder {show_dir}: cannot create it' in result.stderr
+    assert not work_dir.exists()  # no runner, no metrics file
+
+
+def test_failed_picture_write_is_an_error_naming_the_file(tiny_setup, tmp_path):
+    """A picture that cannot be written (here its name is taken by a folder,
+    which stops root too) fails the run instead of being reported as saved."""
+    root, config_path, checkpoint = tiny_setup
+    show_dir, work_dir = tmp_path / 'show', tmp_path / 'work'
+    (show_dir / 'im1.png').mkdir(parents=True)
+    result = run_test_tool_failing(config_path, checkpoint, work_dir, '--show-dir', show_dir)
+    assert f'{show_dir / "im1.png"}: cannot write the picture' in result.stderr
+    assert not list(work_dir.glob('test_results/*_metrics.json'))
+
+
+@pytest.mark.parametrize('option, message', [
+    ('test_evaluator.empty_image_iou=5', 'empty_image_iou is an IoU, so in [0, 1], got 5'),
+    ('test_evaluator.match_distance=-1', 'match_distance must be a finite number'),
+])
+def test_invalid_metric_setting_fails_without_metrics(tiny_setup, tmp_path, option, message):
+    root, config_path, checkpoint = tiny_setup
+    work_dir = tmp_path / 'work'
+    result = run_test_tool_failing(config_path, checkpoint, work_dir, '--cfg-options', option)
+    assert message in result.stderr
+    assert not list(work_dir.glob('test_results/*_metrics.json'))

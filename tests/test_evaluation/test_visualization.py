@@ -1,8 +1,10 @@
 """Hit / miss / false-alarm pictures and the hook that writes them."""
+import re
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
@@ -71,3 +73,26 @@ def test_hook_writes_one_png_per_test_image(tmp_path):
     IRSTDVisualizationHook(draw=False, out_dir=str(tmp_path / 'off')).after_test_iter(
         runner, 0, {}, [sample])
     assert not (tmp_path / 'off').exists()
+
+
+def test_hook_raises_on_a_picture_name_over_255_bytes(tmp_path):
+    """An image file without extension and a 254-byte name gives a 258-byte
+    picture name; cv2.imwrite only returned False there."""
+    image, prediction, target = scene()
+    image_path = tmp_path / ('n' * 254)
+    image_path.write_bytes(cv2.imencode('.png', image)[1].tobytes())
+    sample = SegDataSample(metainfo=dict(img_path=str(image_path)))
+    sample.seg_logits = PixelData(data=torch.as_tensor(prediction * 0.8)[None].float())
+    sample.gt_sem_seg = PixelData(data=torch.as_tensor(target.astype(np.int64))[None])
+    out_dir = tmp_path / 'vis'
+    hook = IRSTDVisualizationHook(draw=True, out_dir=str(out_dir))
+    runner = SimpleNamespace(iter=1, work_dir=str(tmp_path), timestamp='t')
+    hook.before_run(runner)
+    with pytest.raises(OSError, match=re.escape(f'{out_dir / ("n" * 254)}.png: cannot write')):
+        hook.after_test_iter(runner, 0, {}, [sample])
+
+
+@pytest.mark.parametrize('settings', [dict(match_distance=-1), dict(connectivity=6)])
+def test_hook_refuses_detection_settings_the_metric_refuses(settings):
+    with pytest.raises(ValueError, match=next(iter(settings))):
+        IRSTDVisualizationHook(draw=True, **settings)

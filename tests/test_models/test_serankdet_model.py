@@ -1,13 +1,17 @@
 import copy
+import re
 
 import pytest
 import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
+from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_serank.models.layers import CentralDifferenceConv2d
 
-from .conftest import build_segmentor, randomise_norms_and_gammas
+from .conftest import BASE_MODEL_CONFIG, build_segmentor, randomise_norms_and_gammas
 
 
 def metas(height: int, width: int, batch: int = 1):
@@ -158,3 +162,22 @@ def test_syncbn_by_config_keeps_the_parameter_names():
     assert len(norms) == sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
     # Checkpoints move between single-GPU (BN) and multi-GPU (SyncBN) runs.
     synced.load_state_dict(plain.state_dict(), strict=True)
+
+
+def test_backbone_width_without_head_in_channels_names_both_settings():
+    """base_channels changed alone (the head keeps the config's widths)."""
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(BASE_MODEL_CONFIG)
+    cfg.model.backbone.base_channels = 4
+    model = MODELS.build(cfg.model)
+    sample = SegDataSample(gt_sem_seg=PixelData(data=torch.zeros(1, 32, 32, dtype=torch.long)))
+    sample.set_metainfo(dict(img_shape=(32, 32), ori_shape=(32, 32), pad_shape=(32, 32)))
+    expected = re.escape('widths [4, 8, 16, 32, 64] but model.decode_head.in_channels is '
+                         '[64, 128, 256, 512, 1024]; with model.backbone.base_channels=4 set '
+                         'model.decode_head.in_channels=[4, 8, 16, 32, 64] and '
+                         'model.decode_head.channels=4')
+    with pytest.raises(ValueError, match=expected):
+        model.loss(torch.rand(1, 3, 32, 32), [sample])
+    model.eval()
+    with pytest.raises(ValueError, match=expected), torch.no_grad():
+        model.predict(torch.rand(1, 3, 32, 32), [sample])

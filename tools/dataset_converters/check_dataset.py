@@ -1,7 +1,9 @@
 """Validate an IRSTD data set before training on it, and print its statistics.
 
 Checks, for every name of every split: image and mask exist, both decode
-completely, sizes agree, and the mask is binary (0 and one nonzero value).
+completely, sizes agree, and the mask is binary (at most one nonzero value,
+which the loader makes the target). An empty image folder or split file, and a
+split file that is neither UTF-8 nor UTF-16/32 with a byte-order mark, fail.
 Reports image count, size range, file modes, targets per image (8-connected
 components) and target sizes. Exits with status 1 when a problem is found.
 
@@ -14,11 +16,13 @@ Example::
     python tools/dataset_converters/check_dataset.py data/sirst --layout sirst
     python tools/dataset_converters/check_dataset.py data/BasicIRSTD/NUDT-SIRST \\
         --layout basicirstd
+    python tools/dataset_converters/check_dataset.py data/my_tiff_set \\
+        --img-suffix .tif .tiff --seg-suffix .tif .tiff
 """
 import argparse
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -96,8 +100,10 @@ def check_pair(name: str, img_path: str, mask_path: str, report: Report) -> None
             return
         report.warnings.append(message + ' (same aspect ratio: resized when loaded)')
     values = np.unique(labels)
-    if len(values) > 2 or (len(values) == 2 and values[0] != 0) or (
-            len(values) == 1 and values[0] != 0):
+    # LoadIRAnnotations makes every nonzero label a target, so a mask is binary
+    # when it holds at most one nonzero value (an all-target mask included); more
+    # than one (anti-aliased edges, 128 and 255) means a soft or mislabelled mask.
+    if np.count_nonzero(values) > 1:
         shown = ', '.join(str(v) for v in values[:8])
         report.errors.append(f'{name}: mask {mask_path} is not binary '
                              f'(values {shown}{", ..." if len(values) > 8 else ""})')
@@ -137,9 +143,18 @@ def summarise(title: str, report: Report, names_count: int) -> None:
               f'max {sizes.max()}')
 
 
-def check_dataset(root: Path, layout_name: str, splits: Sequence[str] = ()) -> Report:
-    """Check every part of ``root`` in ``layout_name``; print statistics; return all."""
+def check_dataset(root: Path, layout_name: str, splits: Sequence[str] = (),
+                  img_suffixes: Sequence[str] = (),
+                  mask_suffixes: Sequence[str] = ()) -> Report:
+    """Check every part of ``root`` in ``layout_name``; print statistics; return all.
+
+    Non-empty ``img_suffixes`` / ``mask_suffixes`` replace the layout's.
+    """
     layout = LAYOUTS[layout_name]
+    if img_suffixes:
+        layout = replace(layout, img_suffixes=tuple(img_suffixes))
+    if mask_suffixes:
+        layout = replace(layout, mask_suffixes=tuple(mask_suffixes))
     total = Report()
     split_paths = split_files(root, layout, splits)
     if split_paths and len(layout.parts) > 1:
@@ -155,6 +170,9 @@ def check_dataset(root: Path, layout_name: str, splits: Sequence[str] = ()) -> R
             total.errors += report.errors
             continue
         all_names = list_image_names(str(img_dir_path), layout.img_suffixes)
+        if not all_names:
+            report.errors.append(f'no images in {img_dir_path} (image suffixes '
+                                 f'{"|".join(layout.img_suffixes)})')
         pairs = pair_files(all_names, str(img_dir_path), str(mask_dir_path),
                            layout.img_suffixes, layout.mask_suffixes, report.errors)
         for name, img_path, mask_path in pairs:
@@ -174,7 +192,14 @@ def check_split(split_path: Path, img_dir: str, mask_dir: str, layout: Layout,
     if not split_path.is_file():
         total.errors.append(f'split file not found: {split_path}')
         return
-    names = read_split_file(split_path)
+    try:
+        names = read_split_file(split_path)
+    except ValueError as error:  # undecodable: the message names the file
+        total.errors.append(str(error))
+        return
+    if not names:
+        total.errors.append(f'{split_path}: the split file lists no names '
+                            '(training and testing refuse an empty split)')
     problems: List[str] = []
     pair_files(names, img_dir, mask_dir, layout.img_suffixes, layout.mask_suffixes,
                problems)
@@ -187,13 +212,17 @@ def check_split(split_path: Path, img_dir: str, mask_dir: str, layout: Layout,
 
 def check_split_overlap(split_paths: Sequence[Path], total: Report) -> None:
     """Warn when a test split shares names with a train split (leakage)."""
-    existing = [p for p in split_paths if p.is_file()]
-    tests = [p for p in existing if 'test' in p.stem and 'val' not in p.stem]
-    trains = [p for p in existing if 'train' in p.stem and 'test' not in p.stem]
+    names: Dict[Path, set] = {}
+    for path in split_paths:
+        try:
+            names[path] = set(read_split_file(path))
+        except (OSError, ValueError):  # reported by check_split
+            continue
+    tests = [p for p in names if 'test' in p.stem and 'val' not in p.stem]
+    trains = [p for p in names if 'train' in p.stem and 'test' not in p.stem]
     for test in tests:
-        test_names = set(read_split_file(test))
         for train in trains:
-            shared = test_names & set(read_split_file(train))
+            shared = names[test] & names[train]
             if shared:
                 total.warnings.append(f'{test} and {train} share {len(shared)} names')
 
@@ -206,6 +235,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--split', nargs='+', default=[], metavar='FILE',
                         help='split files to check instead of the layout\'s '
                              '(relative to ROOT or absolute)')
+    parser.add_argument('--img-suffix', nargs='+', default=[], metavar='SUFFIX',
+                        help="image suffixes tried in order, replacing the layout's "
+                             '(e.g. .tif .tiff)')
+    parser.add_argument('--seg-suffix', nargs='+', default=[], metavar='SUFFIX',
+                        help="mask suffixes after the image name, replacing the layout's "
+                             '(e.g. .tif or _pixels0.png)')
     parser.add_argument('--strict', action='store_true', help='fail on warnings too')
     return parser.parse_args(argv)
 
@@ -215,7 +250,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.root.is_dir():
         print(f'ERROR: data set root not found: {args.root}')
         return 1
-    report = check_dataset(args.root, args.layout, args.split)
+    report = check_dataset(args.root, args.layout, args.split, args.img_suffix,
+                           args.seg_suffix)
     for warning in report.warnings:
         print(f'WARNING: {warning}')
     for error in report.errors:

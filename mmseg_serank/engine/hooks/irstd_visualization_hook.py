@@ -9,7 +9,6 @@ import os.path as osp
 import warnings
 from typing import Optional, Sequence
 
-import cv2
 import mmcv
 import mmengine.fileio as fileio
 from mmengine.hooks import Hook
@@ -17,9 +16,9 @@ from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
 
-from ...evaluation.functional import detect_targets
+from ...evaluation.functional import check_detection_settings, detect_targets
 from ...evaluation.metrics.irstd_metric import read_probability_and_target
-from ...visualization import draw_detection_overlay
+from ...visualization import draw_detection_overlay, prepare_picture_dir, write_picture
 
 __all__ = ['IRSTDVisualizationHook']
 
@@ -67,6 +66,7 @@ class IRSTDVisualizationHook(Hook):
                  wait_time: float = 0.0) -> None:
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
+        check_detection_settings(match_distance, connectivity)
         if show:
             warnings.warn('IRSTDVisualizationHook cannot open windows; the '
                           'pictures are saved instead (see out_dir).', stacklevel=2)
@@ -87,6 +87,11 @@ class IRSTDVisualizationHook(Hook):
             return osp.join(save_dir, 'irstd_vis')
         return osp.join(runner.work_dir, runner.timestamp, 'irstd_vis')
 
+    def before_run(self, runner: Runner) -> None:
+        """Fail before the first batch, not after it, if no picture can be saved."""
+        if self.draw:
+            prepare_picture_dir(self._base_dir(runner))
+
     def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence[SegDataSample]) -> None:
         if self.draw and self.every_n_inner_iters(batch_idx, self.interval):
@@ -99,7 +104,10 @@ class IRSTDVisualizationHook(Hook):
             self.draw_samples(outputs, self._base_dir(runner))
 
     def draw_samples(self, data_samples: Sequence[SegDataSample], out_dir: str) -> None:
-        """Draw each sample (prediction, ground truth, image file) to ``out_dir``."""
+        """Draw each sample (prediction, ground truth, image file) to ``out_dir``.
+
+        Raises OSError naming the path when a folder or picture cannot be written.
+        """
         os.makedirs(out_dir, exist_ok=True)
         for data_sample in data_samples:
             sample = data_sample.to_dict()
@@ -121,4 +129,4 @@ class IRSTDVisualizationHook(Hook):
             name = osp.splitext(osp.basename(image_path))[0]
             picture = draw_detection_overlay(image, detection, title=name,
                                              min_display_size=self.min_display_size)
-            cv2.imwrite(osp.join(out_dir, f'{name}.png'), picture)
+            write_picture(osp.join(out_dir, f'{name}.png'), picture)

@@ -1,4 +1,5 @@
 """Target-level detection of one image: components, matching, false alarms."""
+import numbers
 from dataclasses import dataclass
 from typing import Optional
 
@@ -7,7 +8,21 @@ import numpy as np
 from .components import Components, label_components
 from .target_matching import TargetMatch, match_targets
 
-__all__ = ['ImageDetection', 'detect_targets']
+__all__ = ['ImageDetection', 'detect_targets', 'check_detection_settings']
+
+
+def check_detection_settings(match_distance: float, connectivity: int) -> None:
+    """Raise ValueError for settings that would score silently wrong.
+
+    A distance <= 0 (or NaN) matches nothing, so Pd would read 0 whatever the
+    model does; connectivity other than 4 or 8 has no meaning on a pixel grid.
+    """
+    if isinstance(match_distance, bool) or not isinstance(match_distance, numbers.Real) \
+            or not 0 < match_distance < float('inf'):
+        raise ValueError(f'match_distance must be a finite number of pixels > 0, '
+                         f'got {match_distance!r}')
+    if isinstance(connectivity, bool) or connectivity not in (4, 8):
+        raise ValueError(f'connectivity must be 4 or 8, got {connectivity!r}')
 
 
 @dataclass

@@ -10,6 +10,7 @@ arrays) in ``self.results``, so distributed collection is cheap and the
 totals do not depend on how images were split across processes.
 """
 import math
+import numbers
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -20,7 +21,13 @@ from mmengine.logging import print_log
 from mmseg.registry import METRICS
 from scipy.special import expit
 
-from ..functional import detect_targets, label_components, probability_histograms, sweep_thresholds
+from ..functional import (
+    check_detection_settings,
+    detect_targets,
+    label_components,
+    probability_histograms,
+    sweep_thresholds,
+)
 from .irstd_curves import summarize_sweep, write_sweep_outputs
 from .irstd_table import format_metrics_table
 
@@ -32,6 +39,11 @@ ThresholdSpec = Optional[Union[int, Sequence[float]]]
 def _ratio(numerator: float, denominator: float) -> float:
     """``numerator / denominator``, NaN when the denominator is 0 (undefined)."""
     return numerator / denominator if denominator else float('nan')
+
+
+def _is_count(value) -> bool:
+    """Whether ``value`` is an integer >= 1 (bools and floats are not counts)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 def _float_array(data) -> np.ndarray:
@@ -94,6 +106,12 @@ def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
             f'{source}: expected seg_logits of shape (1|2, H, W) for a '
             f'target/background task, got {scores.shape}.')
     if scores.shape[0] == 2:
+        # NaN or inf logits would turn into probability NaN (never above the
+        # threshold) or 0/1 and be scored as if the model had answered.
+        if not np.isfinite(scores).all():
+            raise ValueError(
+                f'{source}: two-channel seg_logits contain NaN or inf; the model '
+                'output is not usable (diverged training or a broken checkpoint?).')
         # The softmax of two logits is the sigmoid of their difference.
         probability = expit(scores[1] - scores[0])
     else:
@@ -154,8 +172,12 @@ class IRSTDMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
-        if connectivity not in (4, 8):
-            raise ValueError(f'connectivity must be 4 or 8, got {connectivity}')
+        check_detection_settings(match_distance, connectivity)
+        if isinstance(empty_image_iou, bool) or not isinstance(empty_image_iou, numbers.Real) \
+                or not 0 <= empty_image_iou <= 1:
+            raise ValueError(f'empty_image_iou is an IoU, so in [0, 1], got {empty_image_iou!r}')
+        if not _is_count(curve_bins):
+            raise ValueError(f'curve_bins must be an integer >= 1, got {curve_bins!r}')
         if not 0 <= threshold < 1:
             raise ValueError(f'threshold must be in [0, 1), got {threshold}')
         self.threshold = threshold
@@ -170,15 +192,21 @@ class IRSTDMetric(BaseMetric):
     def _resolve_thresholds(thresholds: ThresholdSpec) -> Optional[np.ndarray]:
         if thresholds is None:
             return None
-        if isinstance(thresholds, int):
-            if thresholds < 1:
-                raise ValueError(f'thresholds count must be >= 1, got {thresholds}')
-            return np.linspace(0, 1, thresholds + 2)[1:-1]
-        values = np.unique(np.asarray(thresholds, float))
-        if len(values) == 0 or values.min() < 0 or values.max() >= 1:
+        if isinstance(thresholds, numbers.Number) or isinstance(thresholds, str):
+            if not _is_count(thresholds):
+                raise ValueError(f'thresholds as a count must be an integer >= 1, '
+                                 f'got {thresholds!r}')
+            return np.linspace(0, 1, int(thresholds) + 2)[1:-1]
+        try:
+            values = np.asarray(thresholds, float).ravel()
+        except (TypeError, ValueError) as error:
+            raise ValueError(f'thresholds must be numbers in [0, 1), got '
+                             f'{thresholds!r}') from error
+        # NaN fails both comparisons, so it is refused too.
+        if len(values) == 0 or not ((values >= 0) & (values < 1)).all():
             raise ValueError(f'thresholds must be a non-empty list in [0, 1), got '
                              f'{list(thresholds)}')
-        return values
+        return np.unique(values)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each image to counts (see :meth:`score_image`)."""

@@ -108,6 +108,7 @@ class SeRankDetHead(BaseDecodeHead):
     def decode(self, inputs: Sequence[Tensor]) -> List[Tensor]:
         """Decoder features [d2, d3, d4, d5, e5]."""
         encoded = self._transform_inputs(inputs)
+        self._check_input_widths(encoded)
         decoded = [encoded[-1]]
         for level in reversed(range(NUM_LEVELS - 1)):
             up = F.interpolate(decoded[0], scale_factor=2, mode='bilinear',
@@ -116,6 +117,22 @@ class SeRankDetHead(BaseDecodeHead):
             fused = self.fusions[level](encoded[level], up)
             decoded.insert(0, self.decoder_blocks[level](fused))
         return decoded
+
+    def _check_input_widths(self, encoded: Sequence[Tensor]) -> None:
+        """Name both settings when the backbone's widths are not ``in_channels``.
+
+        Backbone and head are built separately from the config, so a changed
+        ``base_channels`` would otherwise surface as a conv shape error.
+        """
+        widths = [feature.shape[1] for feature in encoded]
+        if widths != list(self.in_channels):
+            base = widths[0]
+            raise ValueError(
+                f'SeRankDetHead: the backbone gives features of widths {widths} but '
+                f'model.decode_head.in_channels is {list(self.in_channels)}; with '
+                f'model.backbone.base_channels={base} set model.decode_head.in_channels='
+                f'{[base * 2**i for i in range(NUM_LEVELS)]} and '
+                f'model.decode_head.channels={base}')
 
     def forward_all(self, inputs: Sequence[Tensor]) -> List[Tensor]:
         """[side(d2), side(d3), side(d4), side(d5), side(e5), fused] logits."""
