@@ -1,0 +1,105 @@
+"""tools/analysis/benchmark_models.py: two models, one table, curves, resume."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import DEMO_CONFIG, REPO_ROOT, TINY_WIDTH, run_tool
+
+pytestmark = pytest.mark.slow
+
+TOOL = 'tools/analysis/benchmark_models.py'
+LOADER_OPTIONS = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+                  'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0']
+
+
+def write_tiny_configs(folder: Path) -> list:
+    """A tiny SeRankDet and a tiny stock UNet, both on the synthetic layout."""
+    widths = [TINY_WIDTH * 2**i for i in range(5)]
+    serankdet = folder / 'tiny_serankdet.py'
+    serankdet.write_text(
+        f'_base_ = [{str(DEMO_CONFIG)!r}]\n'
+        f'model = dict(backbone=dict(base_channels={TINY_WIDTH}), decode_head=dict('
+        f'in_channels={widths}, channels={TINY_WIDTH}))\n')
+    unet = folder / 'tiny_unet.py'
+    baseline = REPO_ROOT / 'configs/baselines/unet-s5-d16_fcn_1xb4-1500e_sirst-512x512.py'
+    unet.write_text(
+        f'_base_ = [{str(baseline)!r}]\n'
+        'model = dict(backbone=dict(base_channels=8), decode_head=dict(in_channels=8, '
+        'channels=8), auxiliary_head=dict(in_channels=16, channels=8))\n'
+        # The synthetic set's generic layout, with 64 px training crops.
+        "train_pipeline = [dict(type='LoadIRImageFromFile'), dict(type='LoadIRAnnotations'),\n"
+        "    dict(type='PadToMinSize', size=(64, 64)),\n"
+        "    dict(type='RandomCrop', crop_size=(64, 64)),\n"
+        "    dict(type='PackSegInputs')]\n"
+        "train_dataloader = dict(dataset=dict(type='IRSTDDataset', ann_file='splits/train.txt',\n"
+        '    pipeline=train_pipeline))\n'
+        "val_dataloader = dict(dataset=dict(type='IRSTDDataset', ann_file='splits/test.txt'))\n"
+        "test_dataloader = dict(dataset=dict(type='IRSTDDataset', ann_file='splits/test.txt'))\n")
+    return [serankdet, unet]
+
+
+def benchmark_command(configs, work_dir, data_root, iters):
+    return [sys.executable, TOOL, *configs, '--work-dir', work_dir, '--iters', iters,
+            '--data-root', data_root, '--shape', 64, 64, '--latency-runs', 1,
+            '--thresholds', 5, '--cfg-options', *LOADER_OPTIONS]
+
+
+def test_benchmark_trains_tests_and_tabulates_two_models(tiny_synthetic_root, tmp_path):
+    configs = write_tiny_configs(tmp_path)
+    work_dir = tmp_path / 'bench'
+    result = run_tool(benchmark_command(configs, work_dir, tiny_synthetic_root, 4))
+    with open(work_dir / 'benchmark.csv', newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row['model'] for row in rows] == ['tiny_serankdet', 'tiny_unet']
+    for row in rows:
+        for column in ('IoU', 'nIoU', 'Pd', 'Fa (x1e-6)', 'F1', 'ROC AUC', 'params (M)',
+                       'GMACs', 'latency (ms)', 'train (s)'):
+            assert row[column] not in ('', '-'), (row['model'], column)
+        assert 0 <= float(row['IoU']) <= 100
+    assert (work_dir / 'benchmark_curves.png').stat().st_size > 0
+    assert '| tiny_unet |' in (work_dir / 'benchmark.md').read_text()
+    for name in ('tiny_serankdet', 'tiny_unet'):
+        recorded = json.loads((work_dir / name / 'result.json').read_text())
+        assert recorded['iters'] == 4
+        assert (work_dir / name / 'iter_4.pth').exists()
+    assert 'iteration 4/4' in result.stdout
+
+    again = run_tool(benchmark_command(configs, work_dir, tiny_synthetic_root, 4))
+    assert again.stdout.count('finished earlier') == 2
+    changed = subprocess.run(
+        [str(a) for a in benchmark_command(configs, work_dir, tiny_synthetic_root, 6)],
+        cwd=REPO_ROOT, capture_output=True, text=True, env=dict(os.environ,
+                                                                PYTHONPATH=str(REPO_ROOT)))
+    assert changed.returncode != 0
+    assert 'written for other settings' in changed.stdout + changed.stderr
+
+
+def test_interrupted_benchmark_continues_from_its_checkpoint(tiny_synthetic_root, tmp_path):
+    config = write_tiny_configs(tmp_path)[:1]
+    work_dir = tmp_path / 'bench'
+    command = [str(a) for a in benchmark_command(config, work_dir, tiny_synthetic_root, 8)]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    model_dir = work_dir / 'tiny_serankdet'
+    deadline = time.time() + 240
+    while not list(model_dir.glob('iter_[2-6].pth')) and time.time() < deadline:
+        assert process.poll() is None, 'the benchmark ended before it could be interrupted'
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (model_dir / 'result.json').exists()
+    assert not (model_dir / 'iter_8.pth').exists()
+
+    result = run_tool(command)
+    assert 'continuing from' in result.stdout
+    assert 'Resuming' in (model_dir / 'train_output.log').read_text() or \
+        'resumed' in (model_dir / 'train_output.log').read_text().lower()
+    assert json.loads((model_dir / 'result.json').read_text())['iters'] == 8

@@ -1,0 +1,338 @@
+"""Benchmark IRSTD models on one data set at one training budget, into one table.
+
+Every config (SeRankDet or any mmseg model trained with this plugin's data and
+metric) is trained for the same number of iterations with the stock runner
+(``tools/train.py``, one process, or ``torch.distributed.run`` with
+``--gpus N``), its last checkpoint is tested at native resolution with
+IRSTDMetric and a threshold sweep (``tools/test.py``), and size and speed are
+measured. Results: ``WORK_DIR/benchmark.csv`` and ``benchmark.md`` (IoU, nIoU,
+Pd, Fa, precision, recall, F1, ROC AUC, params, GMACs, batch-1 latency,
+training time) and ``benchmark_curves.png`` (every model's Pd-Fa and
+precision-recall curves on one figure).
+
+Usage::
+
+    python tools/analysis/benchmark_models.py CONFIG [CONFIG ...] --work-dir DIR \\
+        --iters 2000 [--data-root data/sirst] [--gpus 1] [--resize-to-base] \\
+        [--shape 256 256] [--cfg-options key=value ...]
+
+It resumes: a model whose ``DIR/NAME/result.json`` exists is not trained or
+tested again (delete that file to redo it), and a model whose training was
+interrupted continues from its last checkpoint (``tools/train.py --resume``).
+Each model's derived config (``DIR/configs/NAME.py``) records exactly what
+was run.
+"""
+import argparse
+import csv
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from model_report import count_macs, median_latency  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TABLE_COLUMNS = [
+    ('model', None), ('IoU', 'IRSTD/IoU'), ('nIoU', 'IRSTD/nIoU'), ('Pd', 'IRSTD/Pd'),
+    ('Fa (x1e-6)', 'IRSTD/Fa'), ('Precision', 'IRSTD/Precision'),
+    ('Recall', 'IRSTD/Recall'), ('F1', 'IRSTD/F1'), ('ROC AUC', 'IRSTD/ROC_AUC'),
+    ('params (M)', 'params_m'), ('GMACs', 'gmacs'), ('latency (ms)', 'latency_ms'),
+    ('train (s)', 'train_seconds'),
+]
+PROGRESS = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?eta: ([0-9:]+(?: day[s]?, [0-9:]+)?)')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('configs', nargs='+', help='config files to compare')
+    parser.add_argument('--work-dir', required=True, help='results and checkpoints')
+    parser.add_argument('--iters', type=int, required=True,
+                        help='training iterations, the same for every model')
+    parser.add_argument('--warmup-iters', type=int, default=None,
+                        help='linear warm-up length (default: 5 %% of --iters)')
+    parser.add_argument('--data-root', help="replaces every dataloader's data_root")
+    parser.add_argument('--gpus', type=int, default=1,
+                        help='processes per model; > 1 trains with torch.distributed.run')
+    parser.add_argument('--resize-to-base', action='store_true',
+                        help="score as the SeRankDet reference does: test images resized "
+                             "to the base size (the data config's test_pipeline_resize_to_base)")
+    parser.add_argument('--thresholds', type=int, default=20,
+                        help='threshold sweep points for the Pd-Fa and PR curves')
+    parser.add_argument('--shape', type=int, nargs=2, default=(256, 256), metavar=('H', 'W'),
+                        help='input size for GMACs and latency')
+    parser.add_argument('--latency-runs', type=int, default=5)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='extra settings for every model, key=value')
+    args = parser.parse_args(argv)
+    if args.iters < 2:
+        parser.error('--iters must be at least 2')
+    if args.gpus < 1 or args.thresholds < 2 or args.latency_runs < 1:
+        parser.error('--gpus and --latency-runs must be >= 1, --thresholds >= 2')
+    if args.warmup_iters is None:
+        args.warmup_iters = max(1, args.iters // 20)
+    if not 0 < args.warmup_iters < args.iters:
+        parser.error('--warmup-iters must be between 1 and --iters - 1')
+    return args
+
+
+def model_names(configs: Sequence[str]) -> List[str]:
+    """Config stems, numbered where two configs share a file name."""
+    stems = [Path(config).stem for config in configs]
+    return [stem if stems.count(stem) == 1 else f'{stem}_{index}'
+            for index, stem in enumerate(stems)]
+
+
+def derived_config(config: str, args: argparse.Namespace) -> str:
+    """The config text that trains ``config`` for exactly ``args.iters`` iterations."""
+    checkpoint_interval = max(1, args.iters // 4)
+    lines = [
+        '# Written by tools/analysis/benchmark_models.py: the base config at a fixed '
+        'iteration budget.',
+        f'_base_ = [{str(Path(config).resolve())!r}]',
+        f"train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={args.iters}, "
+        f'val_interval={args.iters})',
+        "train_dataloader = dict(sampler=dict(_delete_=True, type='InfiniteSampler', "
+        'shuffle=True))',
+        'param_scheduler = [',
+        "    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, "
+        f'end={args.warmup_iters}),',
+        "    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, "
+        f'begin={args.warmup_iters}, end={args.iters}),',
+        ']',
+        f'default_hooks = dict(checkpoint=dict(by_epoch=False, interval={checkpoint_interval}, '
+        'max_keep_ckpts=1, save_best=None), logger=dict(interval=10, '
+        'log_metric_by_epoch=False))',
+        'log_processor = dict(by_epoch=False)',
+    ]
+    if args.data_root:
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            lines.append(f'{loader} = dict(dataset=dict(data_root={args.data_root!r}))')
+    if args.resize_to_base:
+        for loader in ('val_dataloader', 'test_dataloader'):
+            lines.append(f'{loader} = dict(dataset=dict('
+                         'pipeline={{_base_.test_pipeline_resize_to_base}}))')
+    return '\n'.join(lines) + '\n'
+
+
+def cfg_option_args(args: argparse.Namespace) -> List[str]:
+    if not args.cfg_options:
+        return []
+    items = []
+    for key, value in args.cfg_options.items():
+        text = value if isinstance(value, str) else repr(value).replace(' ', '')
+        items.append(f'{key}={text}')
+    return ['--cfg-options', *items]
+
+
+def tool_command(script: str, args: argparse.Namespace) -> List[str]:
+    if args.gpus == 1:
+        return [sys.executable, script]
+    return [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={args.gpus}',
+            f'--master_port={29500 + os.getpid() % 1000}', script]
+
+
+def run_streamed(command: List[str], log_path: Path, label: str) -> None:
+    """Run ``command``, keep its whole output in ``log_path``, show progress lines."""
+    with open(log_path, 'a') as log:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        for line in process.stdout:
+            log.write(line)
+            match = PROGRESS.search(line)
+            if match:
+                done, total, eta = match.groups()
+                print(f'\r  {label}: iteration {done}/{total}, eta {eta}   ', end='',
+                      flush=True)
+        code = process.wait()
+    print()
+    if code != 0:
+        raise RuntimeError(f'{label} failed (exit {code}); see {log_path}')
+
+
+def train(config_path: Path, model_dir: Path, args: argparse.Namespace) -> float:
+    """Train (or continue training) and return the seconds this call spent."""
+    command = tool_command('tools/train.py', args) + [str(config_path), '--work-dir',
+                                                      str(model_dir)]
+    if (model_dir / 'last_checkpoint').exists():
+        print(f'  continuing from {(model_dir / "last_checkpoint").read_text().strip()}')
+        command.append('--resume')
+    if args.gpus > 1:
+        command += ['--launcher', 'pytorch']
+    command += cfg_option_args(args)
+    start = time.perf_counter()
+    run_streamed(command, model_dir / 'train_output.log', 'training')
+    return time.perf_counter() - start
+
+
+def test(config_path: Path, model_dir: Path, args: argparse.Namespace) -> Dict[str, float]:
+    checkpoint = model_dir / f'iter_{args.iters}.pth'
+    if not checkpoint.exists():
+        raise FileNotFoundError(f'training ended without {checkpoint}')
+    test_dir = model_dir / 'test'
+    command = tool_command('tools/test.py', args) + [
+        str(config_path), str(checkpoint), '--work-dir', str(test_dir)]
+    if args.gpus > 1:
+        command += ['--launcher', 'pytorch']
+    options = cfg_option_args(args) or ['--cfg-options']
+    command += options + [f'test_evaluator.thresholds={args.thresholds}',
+                          f'test_evaluator.output_dir={model_dir / "curves"}']
+    before = set(test_dir.glob('test_results/*_metrics.json'))
+    run_streamed(command, model_dir / 'test_output.log', 'testing')
+    reports = sorted(set(test_dir.glob('test_results/*_metrics.json')) - before)
+    if not reports:
+        raise RuntimeError(f'tools/test.py wrote no metrics under {test_dir}')
+    return json.loads(reports[-1].read_text())['metrics']
+
+
+def size_and_speed(config_path: Path, args: argparse.Namespace) -> Dict[str, float]:
+    """Parameters, GMACs and batch-1 latency (median) of the inference path."""
+    cfg = Config.fromfile(str(config_path))
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    torch.manual_seed(0)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    model = MODELS.build(cfg.model).eval().to(device)
+    inputs = torch.randn(1, 3, *args.shape, device=device)
+    return dict(params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+                gmacs=count_macs(model, inputs) / 1e9,
+                latency_ms=1e3 * median_latency(model, inputs, args.latency_runs))
+
+
+def benchmark_one(config: str, model_dir: Path, args: argparse.Namespace) -> dict:
+    # Not inside model_dir: the runner dumps its config there under the same name.
+    config_path = model_dir.parent / 'configs' / f'{model_dir.name}.py'
+    config_text = derived_config(config, args) + f'# cfg-options: {cfg_option_args(args)}\n'
+    if config_path.exists() and config_path.read_text() != config_text:
+        raise SystemExit(f'{config_path} was written for other settings (budget, data, '
+                         'protocol or --cfg-options); use another --work-dir or delete that '
+                         'folder')
+    result_path = model_dir / 'result.json'
+    if result_path.exists():
+        print('  finished earlier; delete result.json to redo it')
+        return json.loads(result_path.read_text())
+    model_dir.mkdir(parents=True, exist_ok=True)
+    config_path.parent.mkdir(exist_ok=True)
+    config_path.write_text(config_text)
+    time_path = model_dir / 'train_seconds.json'
+    seconds = json.loads(time_path.read_text())['seconds'] if time_path.exists() else 0.0
+    if not (model_dir / f'iter_{args.iters}.pth').exists():
+        seconds += train(config_path, model_dir, args)
+        time_path.write_text(json.dumps(dict(seconds=seconds)))
+    metrics = test(config_path, model_dir, args)
+    result = dict(config=config, iters=args.iters, train_seconds=seconds, **metrics,
+                  **size_and_speed(config_path, args))
+    result_path.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def table_cells(name: str, result: dict) -> List[str]:
+    cells = [name]
+    for _, key in TABLE_COLUMNS[1:]:
+        value = result.get(key)
+        if value is None:
+            cells.append('-')
+        elif key == 'IRSTD/Fa':
+            cells.append(f'{value * 1e6:.1f}')
+        elif key == 'IRSTD/ROC_AUC':
+            cells.append(f'{value:.4f}')
+        elif key in ('params_m', 'gmacs', 'latency_ms'):
+            cells.append(f'{value:.3f}' if key == 'params_m' else f'{value:.2f}')
+        elif key == 'train_seconds':
+            cells.append(f'{value:.0f}')
+        else:
+            cells.append(f'{value:.2f}')
+    return cells
+
+
+def write_tables(rows: List[List[str]], work_dir: Path, args: argparse.Namespace) -> str:
+    header = [column for column, _ in TABLE_COLUMNS]
+    with open(work_dir / 'benchmark.csv', 'w', newline='') as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    protocol = 'resized to the base size' if args.resize_to_base else 'native resolution'
+    lines = [f'{args.iters} training iterations per model; tested at {protocol}; '
+             f'GMACs and latency at 1x3x{args.shape[0]}x{args.shape[1]}, batch 1, '
+             f'{"CUDA" if torch.cuda.is_available() else "CPU"}.', '',
+             '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    markdown = '\n'.join(lines) + '\n'
+    (work_dir / 'benchmark.md').write_text(markdown)
+    return markdown
+
+
+def read_columns(path: Path) -> Dict[str, List[float]]:
+    with open(path, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+
+
+def plot_curves(names: List[str], work_dir: Path) -> Path:
+    """Every model's target-level Pd-Fa and pixel precision-recall curve."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, (pdfa_axes, pr_axes) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for name in names:
+        curves = work_dir / name / 'curves'
+        if not (curves / 'irstd_sweep.csv').exists():
+            continue
+        sweep = read_columns(curves / 'irstd_sweep.csv')
+        pixel = read_columns(curves / 'irstd_pixel_curves.csv')
+        pdfa_axes.plot([fa * 1e6 for fa in sweep['Fa']], sweep['Pd'], marker='o',
+                       markersize=3, label=name)
+        pr_axes.plot(pixel['tpr'][1:], pixel['precision'][1:], label=name)
+    pdfa_axes.set_xscale('symlog', linthresh=1)
+    pdfa_axes.set(title='Target level: Pd vs Fa over thresholds', xlabel='Fa (x1e-6, symlog)',
+                  ylabel='Pd (%)')
+    pr_axes.set(title='Pixel precision-recall', xlabel='recall', ylabel='precision',
+                xlim=(0, 1), ylim=(0, 1.01))
+    for axes in (pdfa_axes, pr_axes):
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7)
+    figure.tight_layout()
+    path = work_dir / 'benchmark_curves.png'
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    missing = [config for config in args.configs if not osp.isfile(config)]
+    if missing:
+        raise SystemExit(f'config not found: {", ".join(missing)}')
+    work_dir = Path(args.work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    names = model_names(args.configs)
+    rows, started, spent = [], time.perf_counter(), []
+    for index, (config, name) in enumerate(zip(args.configs, names)):
+        eta = ''
+        if spent:
+            remaining = sum(spent) / len(spent) * (len(names) - index)
+            eta = f', about {remaining / 60:.0f} min left for the rest'
+        print(f'[{index + 1}/{len(names)}] {name}{eta}', flush=True)
+        model_start = time.perf_counter()
+        result = benchmark_one(config, work_dir / name, args)
+        spent.append(time.perf_counter() - model_start)
+        rows.append(table_cells(name, result))
+    print(write_tables(rows, work_dir, args))
+    print(f'curves: {plot_curves(names, work_dir)}')
+    print(f'total {time.perf_counter() - started:.0f} s; results in {work_dir}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
