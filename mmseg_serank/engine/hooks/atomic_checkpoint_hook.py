@@ -238,12 +238,17 @@ class AtomicCheckpointHook(CheckpointHook):
         previous = self._best_paths()
         if previous:
             self._check_finite(runner)
+        hub = runner.message_hub
+        recorded = {key: hub.get_info(key) for key in hub.runtime_info
+                    if key.startswith(('best_score', 'best_ckpt'))}
         # With no previous path known, mmengine's logic removes nothing.
         self._set_best_paths({key: None for key in previous})
         try:
             super()._save_best_checkpoint(runner, metrics)
-        except BaseException:
+        except BaseException:  # the new best is not on disk: keep the old record
             self._set_best_paths(previous)
+            for key, value in recorded.items():
+                hub.update_info(key, value)
             raise
         current = self._best_paths()
         for key, old_path in previous.items():
@@ -261,7 +266,7 @@ class AtomicCheckpointHook(CheckpointHook):
         if bad:
             last = runner.message_hub.get_info('last_ckpt')
             raise NonFiniteStateError(
-                f'Not saving a checkpoint at iteration {runner.iter}: {len(bad)} '
+                f'Not saving a checkpoint at iteration {runner.iter + 1}: {len(bad)} '
                 f'parameters / buffers hold NaN or inf ({", ".join(bad[:SHOWN_TENSORS])}'
                 f'{", ..." if len(bad) > SHOWN_TENSORS else ""}). Training stopped. '
                 + (f'The last checkpoint written, {last}, holds finite values only; '
@@ -298,8 +303,9 @@ class AtomicCheckpointHook(CheckpointHook):
         The message hub is updated before saving (as mmengine does) so the
         checkpoint itself records which files a resumed run should prune.
         """
-        already_kept = bool(self.keep_ckpt_ids) and self.keep_ckpt_ids[-1] == step
-        if self.max_keep_ckpts <= 0 or already_kept:
+        # keep_ckpt_ids exists only with max_keep_ckpts > 0 (mmengine's before_train).
+        if self.max_keep_ckpts <= 0 or (self.keep_ckpt_ids
+                                        and self.keep_ckpt_ids[-1] == step):
             return None
         outdated_step = None
         # keep_ckpt_ids is a deque bounded by max_keep_ckpts: pop before appending.
