@@ -177,11 +177,10 @@ def test_copied_work_dir_resumes_and_prunes_only_its_own_files(make_toy_runner, 
                               resume=True)
     resumed.train()
     hook = checkpoint_hook(resumed)
-    assert resumed._load_from == osp.join(run2, 'iter_2.pth')
-    assert hook.best_ckpt_path == osp.join(run2, 'best_score_iter_2.pth')
     hook._save_best_checkpoint(resumed, dict(score=0.9))
 
     assert file_hashes(run1) == before
+    assert resumed._load_from == osp.join(run2, 'iter_2.pth')
     assert checkpoint_names(run2) == ['iter_3.pth']
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(run2, 'best_*'))) == [
         'best_score_iter_3.pth']
@@ -189,14 +188,14 @@ def test_copied_work_dir_resumes_and_prunes_only_its_own_files(make_toy_runner, 
 
 
 def test_resume_refuses_a_pointer_to_a_file_outside_its_folder(make_toy_runner, tmp_path):
-    elsewhere = tmp_path / 'elsewhere' / 'iter_9.pth'
-    elsewhere.parent.mkdir()
-    torch.save({'state_dict': ToyRegressor().state_dict()}, elsewhere)
+    checkpoint = dict(type='AtomicCheckpointHook', interval=1, by_epoch=False,
+                      max_keep_ckpts=5)
+    elsewhere = str(tmp_path / 'elsewhere')
+    make_toy_runner(max_iters=1, checkpoint=checkpoint, work_dir=elsewhere).train()
     work_dir = tmp_path / 'work'
     work_dir.mkdir()
-    (work_dir / 'last_checkpoint').write_text(str(elsewhere))
-    runner = make_toy_runner(max_iters=10, checkpoint=dict(
-        type='AtomicCheckpointHook', interval=1, by_epoch=False), resume=True)
+    (work_dir / 'last_checkpoint').write_text(osp.join(elsewhere, 'iter_1.pth'))
+    runner = make_toy_runner(max_iters=10, checkpoint=checkpoint, resume=True)
     with pytest.raises(FileNotFoundError, match='its own folder'):
         runner.train()
 
@@ -212,7 +211,7 @@ def test_leftover_temporaries_of_killed_saves_are_removed(make_toy_runner, tmp_p
     for name in ours + not_ours:
         (work_dir / name).write_bytes(b'partial')
     runner = make_toy_runner(max_iters=1, checkpoint=dict(
-        type='AtomicCheckpointHook', interval=1, by_epoch=False))
+        type='AtomicCheckpointHook', interval=1, by_epoch=False, max_keep_ckpts=5))
     runner.train()
     left = sorted(p.name for p in work_dir.iterdir() if p.name.endswith('.tmp'))
     assert left == sorted(not_ours)
@@ -221,7 +220,8 @@ def test_leftover_temporaries_of_killed_saves_are_removed(make_toy_runner, tmp_p
 def test_no_checkpoint_of_non_finite_weights(make_toy_runner):
     runner = make_toy_runner(
         max_iters=6, model=ToyBNRegressor(huge_batch_call=3),
-        checkpoint=dict(type='AtomicCheckpointHook', interval=1, by_epoch=False),
+        checkpoint=dict(type='AtomicCheckpointHook', interval=1, by_epoch=False,
+                        max_keep_ckpts=5),
         custom_hooks=[dict(type='NonFiniteLossHook')])
     with pytest.raises(NonFiniteStateError,
                        match=r'iteration 3: 1 .*bn\.running_var.*iter_2\.pth'):
@@ -233,3 +233,11 @@ def test_no_checkpoint_of_non_finite_weights(make_toy_runner):
     state = load_checkpoint(ToyBNRegressor(huge_batch_call=0), last,
                             map_location='cpu')['state_dict']
     assert all(torch.isfinite(value).all() for value in state.values())
+
+
+def test_default_keeps_every_checkpoint(make_toy_runner):
+    """max_keep_ckpts=-1 (mmengine's default): no pruning, no crash."""
+    runner = make_toy_runner(max_iters=3, checkpoint=dict(
+        type='AtomicCheckpointHook', interval=1, by_epoch=False))
+    runner.train()
+    assert checkpoint_names(runner.work_dir) == ['iter_1.pth', 'iter_2.pth', 'iter_3.pth']

@@ -78,7 +78,8 @@ def test_message_warns_when_the_last_checkpoint_already_holds_inf(make_toy_runne
 def test_message_names_a_good_last_checkpoint(make_toy_runner):
     runner = make_toy_runner(
         max_iters=8, nan_from_call=4,
-        checkpoint=dict(type='AtomicCheckpointHook', interval=1, by_epoch=False),
+        checkpoint=dict(type='AtomicCheckpointHook', interval=1, by_epoch=False,
+                        max_keep_ckpts=5),
         custom_hooks=[dict(type='NonFiniteLossHook')])
     with pytest.raises(RuntimeError, match=r'iter_3\.pth, holds finite values only'):
         runner.train()

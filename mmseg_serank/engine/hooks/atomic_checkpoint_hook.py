@@ -196,6 +196,8 @@ class AtomicCheckpointHook(CheckpointHook):
                     runner.logger.info(f'Removed {path}, left by an interrupted save.')
         if local and runner._resume and runner._load_from is None:
             runner._load_from = resolve_last_checkpoint(runner.work_dir, checkpoint_dir)
+            if runner._load_from is not None:
+                runner.logger.info(f'Resuming from {runner._load_from}')
 
     def before_train(self, runner) -> None:
         """mmengine's set-up, then the recorded paths moved into ``out_dir``."""
