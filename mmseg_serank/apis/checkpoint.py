@@ -17,8 +17,8 @@ from torch import nn
 
 from ..compat import CheckpointFormatError, CheckpointSecurityError
 
-__all__ = ['CHECKPOINT_ERRORS', 'CheckpointMismatchError', 'checkpoint_state_dict',
-           'load_checkpoint_strict']
+__all__ = ['CHECKPOINT_ERRORS', 'CheckpointMismatchError', 'check_fit',
+           'checkpoint_state_dict', 'fit_problems', 'load_checkpoint_strict', 'unwrap_model']
 
 # How many keys of each kind an error lists.
 SHOWN_KEYS = 5
@@ -89,6 +89,29 @@ def fit_problems(model: nn.Module, state_dict: Dict[str, Any]) -> List[str]:
     return problems
 
 
+def check_fit(model: nn.Module, checkpoint: Any, filename: str) -> 'OrderedDict[str, Any]':
+    """The state dict of ``checkpoint`` if it fits ``model`` (wrappers and TTA
+    models are looked through) exactly.
+
+    Raises:
+        CheckpointMismatchError: naming the first problems and a likely fix.
+    """
+    state_dict = checkpoint_state_dict(checkpoint, filename)
+    problems = fit_problems(unwrap_model(model), state_dict)
+    if problems:
+        raise CheckpointMismatchError(
+            f'Checkpoint "{filename}" does not fit the model of the config: '
+            + '; '.join(problems))
+    return state_dict
+
+
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The network inside a DDP / DataParallel wrapper or a TTA model."""
+    if is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        return model.module
+    return model
+
+
 def load_checkpoint_strict(model: nn.Module, filename: str,
                            map_location: Any = 'cpu') -> dict:
     """Load ``filename`` into ``model`` (wrappers and TTA models included).
@@ -102,15 +125,8 @@ def load_checkpoint_strict(model: nn.Module, filename: str,
             loaded, and the message names the first problems and a fix.
     """
     checkpoint = _load_checkpoint(filename, map_location=map_location)
-    state_dict = checkpoint_state_dict(checkpoint, filename)
-    if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
+    state_dict = check_fit(model, checkpoint, filename)
+    if 'state_dict' not in checkpoint:
         checkpoint = {'state_dict': state_dict}
-    target = model.module if (is_model_wrapper(model)
-                              or isinstance(model, BaseTTAModel)) else model
-    problems = fit_problems(target, state_dict)
-    if problems:
-        raise CheckpointMismatchError(
-            f'Checkpoint "{filename}" does not fit the model of the config: '
-            + '; '.join(problems))
-    load_state_dict(target, state_dict, strict=True)
+    load_state_dict(unwrap_model(model), state_dict, strict=True)
     return checkpoint

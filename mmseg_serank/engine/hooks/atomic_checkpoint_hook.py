@@ -29,6 +29,9 @@ The hook also keeps a run's files its own and its checkpoints usable:
   checkpoint folder, so run2 never reads or deletes run1's files.
 * Temporary files left by a killed save are removed when the run starts.
 * A checkpoint is written only when every parameter and buffer is finite.
+* A checkpoint loaded to test or to resume must fit the model exactly
+  (mmengine loads non-strictly, so ``mim test`` of another width scored random
+  weights); ``load_from`` for training may stay partial (fine-tuning).
 """
 import os
 import os.path as osp
@@ -41,7 +44,10 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
+from mmengine.runner import BaseLoop
 from mmseg.registry import HOOKS
+
+from ...apis.checkpoint import check_fit
 
 __all__ = ['AtomicLocalBackend', 'AtomicCheckpointHook', 'NonFiniteStateError',
            'non_finite_state', 'write_atomically']
@@ -198,6 +204,16 @@ class AtomicCheckpointHook(CheckpointHook):
             runner._load_from = resolve_last_checkpoint(runner.work_dir, checkpoint_dir)
             if runner._load_from is not None:
                 runner.logger.info(f'Resuming from {runner._load_from}')
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Refuse a checkpoint that does not fit the model, before it is loaded.
+
+        Called by the runner for ``load_from`` and resume. Only a ``load_from``
+        that initialises training is left to mmengine's non-strict loading.
+        """
+        if isinstance(runner._train_loop, BaseLoop) and not runner._resume:
+            return
+        check_fit(runner.model, checkpoint, runner._load_from or 'the checkpoint')
 
     def before_train(self, runner) -> None:
         """mmengine's set-up, then the recorded paths moved into ``out_dir``."""
