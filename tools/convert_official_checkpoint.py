@@ -155,11 +155,9 @@ def load_source(path: str) -> Dict[str, Tensor]:
         checkpoint = load_checkpoint_safely(path, map_location='cpu')
     except CheckpointSecurityError as error:
         raise ValueError(
-            f'{error} The official code saves only tensors, numbers and numpy '
-            'values; a file holding other objects (e.g. a whole pickled model) '
-            'cannot be read safely. If it comes from a source you trust, '
-            'load the model in the official code and re-save its weights with '
-            "torch.save({'state_dict': model.state_dict()}, 'weights.pth').") from None
+            f'{error} (The official code saves only tensors, numbers and numpy '
+            'values; this file holds something else, e.g. a whole pickled model, '
+            'so re-save its state_dict where the official code runs.)') from None
     if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
         checkpoint = checkpoint['state_dict']
     if not isinstance(checkpoint, dict) or not all(

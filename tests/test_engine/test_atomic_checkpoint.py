@@ -13,6 +13,7 @@ import torch
 from mmengine.fileio.backends import local_backend
 from mmengine.runner import load_checkpoint
 
+from mmseg_serank.apis import CheckpointMismatchError
 from mmseg_serank.engine.hooks import AtomicCheckpointHook, atomic_checkpoint_hook
 from mmseg_serank.engine.hooks.atomic_checkpoint_hook import NonFiniteStateError, write_atomically
 
@@ -241,3 +242,14 @@ def test_default_keeps_every_checkpoint(make_toy_runner):
         type='AtomicCheckpointHook', interval=1, by_epoch=False))
     runner.train()
     assert checkpoint_names(runner.work_dir) == ['iter_1.pth', 'iter_2.pth', 'iter_3.pth']
+
+
+def test_resuming_into_another_model_is_an_error(make_toy_runner):
+    checkpoint = dict(type='AtomicCheckpointHook', interval=1, by_epoch=False,
+                      max_keep_ckpts=5)
+    make_toy_runner(max_iters=2, checkpoint=checkpoint).train()
+    other = make_toy_runner(max_iters=4, checkpoint=checkpoint, resume=True,
+                            model=ToyBNRegressor(huge_batch_call=0))
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'iter_2\.pth" does not fit .*missing keys: bn\.weight'):
+        other.train()
