@@ -151,7 +151,7 @@ def main() -> None:
     except CHECKPOINT_ERRORS as error:
         raise SystemExit(f'error: {error}') from None
     model.dataset_meta = checkpoint.get('meta', {}).get('dataset_meta',
-                                                        IRSTDDataset.METAINFO)
+                                                        dict(IRSTDDataset.METAINFO))
     threshold = (args.threshold if args.threshold is not None
                  else model.decode_head.threshold)
     pipeline = build_pipeline(model.cfg)
