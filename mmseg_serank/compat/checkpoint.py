@@ -15,6 +15,7 @@ security refusal.
 import os
 import os.path as osp
 import pickle
+import re
 from collections import Counter
 from typing import Any, List, Optional
 
@@ -80,6 +81,14 @@ MMENGINE_CHECKPOINT_GLOBALS: List[Any] = [
 """Globals found in checkpoints written by mmengine 0.10.x runners."""
 
 
+def refusal_reason(error: Exception) -> str:
+    """The object torch refused, without torch's advice to switch
+    ``weights_only`` off or to allow-list the object (both run its code)."""
+    match = re.search(r'^\s*(?:WeightsUnpickler error: )?((?:Unsupported|Trying to|Can only)'
+                      r'[^\n]*?)(?: Please use .*)?$', str(error), re.MULTILINE)
+    return match[1] if match else 'an object torch does not load with weights_only=True.'
+
+
 def check_checkpoint_file(filename: str) -> None:
     """Raise :class:`CheckpointFormatError` unless ``filename`` starts like a
     file ``torch.save`` writes (zip archive or legacy pickle)."""
@@ -117,7 +126,7 @@ def load_checkpoint_safely(filename: str,
                 'pickled object outside the allow-list of mmengine '
                 'checkpoint types (tensors, numbers, strings, containers, '
                 'numpy arrays), and loading it could run arbitrary code. '
-                f'Details: {error}. Do not load it with weights_only=False. '
+                f'Details: {refusal_reason(error)} Do not load it with weights_only=False. '
                 'If the file comes from a source you trust, ask for (or, in '
                 "that source's own environment, write) a file holding only "
                 "tensors, e.g. torch.save({'state_dict': model.state_dict()}, "
