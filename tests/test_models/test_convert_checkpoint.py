@@ -129,10 +129,16 @@ def test_incomplete_file_is_refused(tmp_path, damage):
     source = tmp_path / 'damaged.pth'
     torch.save(authors_checkpoint(state), source)
     destination = tmp_path / 'converted.pth'
+    if damage == 'wrong_shape':  # an earlier output stays as it was
+        destination.write_bytes(b'earlier output')
     result = run_converter(source, destination)
     assert result.returncode == 1
     assert re.search(expected, result.stderr), result.stderr
-    assert not destination.exists()
+    if damage == 'wrong_shape':
+        assert destination.read_bytes() == b'earlier output'
+    else:
+        assert not destination.exists()
+    assert not list(tmp_path.glob('*.tmp'))
 
 
 def test_destination_equal_to_source_is_refused(tmp_path):
