@@ -1,27 +1,52 @@
 """Convert a checkpoint of the official SeRankDet code (GrokCV/SeRankDet) to ours.
 
-Usage: python tools/convert_official_checkpoint.py SRC DST
+Usage: python tools/convert_official_checkpoint.py SRC DST [--config CONFIG]
 
-SRC is the reference's ``{'state_dict': ...}`` (keys ``decode_head.<Module>...``)
-or a bare state dict; ``module.`` (DataParallel/DDP) prefixes are tolerated.
+SRC is what the reference's ``utils/tools.py:save_model`` writes: a dict with
+``'state_dict'`` (keys ``decode_head.<Module>...``, saved from the unwrapped
+model) next to ``epoch``, ``optimizer`` and lists of numpy losses and scores;
+a bare state dict and ``module.`` (DataParallel/DDP) prefixes are accepted
+too. SRC is read with the plugin's allow-listed loader (tensors, numbers,
+containers, numpy arrays and scalars), so a crafted file cannot run code.
+
 Every key must map; unmapped keys are an error. The reference's fixed
 positional tables (``max_channelN.pos_enc.pos_enc``) are checked against the
 analytic formula our SeRank attention evaluates and then dropped: they are
-not parameters of our model. DST is an mmengine-style
-``{'state_dict': ..., 'meta': ...}`` holding only tensors and strings, so it
-loads with ``torch.load(..., weights_only=True)``.
+not parameters of our model. The result must fill the model of CONFIG (the
+reference width by default) exactly: a missing key or a tensor of the wrong
+shape is an error. DST (never SRC itself) is written atomically as an
+mmengine-style ``{'state_dict': ..., 'meta': ...}`` holding only tensors,
+strings and numbers, with the IRSTD ``dataset_meta``, so it loads with
+``torch.load(..., weights_only=True)``.
 """
 import argparse
+import io
+import os.path as osp
 import re
 import sys
 from collections import OrderedDict
 from typing import Callable, Dict, List, Tuple
 
 import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
 from torch import Tensor
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+from mmseg_serank.apis.checkpoint import fit_problems
+from mmseg_serank.compat import (
+    CheckpointFormatError,
+    CheckpointSecurityError,
+    load_checkpoint_safely,
+)
+from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import write_atomically
 from mmseg_serank.models.layers import sinusoidal_position_term
+
+# The model at the reference's width (base 64), which the authors' files fill.
+REFERENCE_MODEL_CONFIG = osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)), '..',
+                                               'configs', '_base_', 'models', 'serankdet.py'))
 
 POS_TABLE_TOLERANCE = 1e-5
 BN_SUFFIX = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
@@ -125,7 +150,14 @@ def convert_state_dict(source: Dict[str, Tensor]) -> Tuple['OrderedDict[str, Ten
 
 
 def load_source(path: str) -> Dict[str, Tensor]:
-    checkpoint = torch.load(path, map_location='cpu', weights_only=False)
+    """The reference state dict in ``path``, read without running pickled code."""
+    try:
+        checkpoint = load_checkpoint_safely(path, map_location='cpu')
+    except CheckpointSecurityError as error:
+        raise ValueError(
+            f'{error} (The official code saves only tensors, numbers and numpy '
+            'values; this file holds something else, e.g. a whole pickled model, '
+            'so re-save its state_dict where the official code runs.)') from None
     if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
         checkpoint = checkpoint['state_dict']
     if not isinstance(checkpoint, dict) or not all(
@@ -135,19 +167,52 @@ def load_source(path: str) -> Dict[str, Tensor]:
     return checkpoint
 
 
+def check_complete(converted: Dict[str, Tensor], config: str) -> None:
+    """Raise unless ``converted`` fills the model of ``config`` exactly."""
+    cfg = Config.fromfile(config)
+    init_default_scope('mmseg')
+    with torch.device('meta'):  # shapes only: no memory, no initialisation
+        model = MODELS.build(cfg.model)
+    problems = fit_problems(model, converted)
+    if problems:
+        raise ValueError(f'the converted weights do not fill the model of {config} '
+                         '(names are this project\'s): ' + '; '.join(problems[:-1]))
+
+
+def same_file(src: str, dst: str) -> bool:
+    """Whether writing ``dst`` would overwrite ``src`` (also via links)."""
+    if osp.realpath(src) == osp.realpath(dst):
+        return True
+    return osp.exists(dst) and osp.samefile(src, dst)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='official SeRankDet checkpoint')
     parser.add_argument('dst', help='output checkpoint for mmseg_serank')
+    parser.add_argument('--config', default=REFERENCE_MODEL_CONFIG,
+                        help='config whose model the weights must fill '
+                             '(default: the reference width)')
     args = parser.parse_args()
+    if not osp.isfile(args.src):
+        print(f'error: {args.src}: no such file', file=sys.stderr)
+        return 1
+    if same_file(args.src, args.dst):
+        print(f'error: DST {args.dst} is SRC {args.src}; converting in place would '
+              'destroy the original. Give another output path.', file=sys.stderr)
+        return 1
     try:
         converted, dropped = convert_state_dict(load_source(args.src))
-    except (KeyError, ValueError) as error:
-        print(f'error: {args.src}: {error}', file=sys.stderr)
+        check_complete(converted, args.config)
+    except (KeyError, ValueError, CheckpointFormatError) as error:
+        message = error.args[0] if isinstance(error, KeyError) else error
+        print(f'error: {args.src}: {message}', file=sys.stderr)
         return 1
     meta = {'source': str(args.src), 'converter': 'tools/convert_official_checkpoint.py',
-            'dropped_keys': dropped}
-    torch.save({'state_dict': converted, 'meta': meta}, args.dst)
+            'dropped_keys': dropped, 'dataset_meta': dict(IRSTDDataset.METAINFO)}
+    buffer = io.BytesIO()
+    torch.save({'state_dict': converted, 'meta': meta}, buffer)
+    write_atomically(buffer.getvalue(), args.dst)
     print(f'converted {len(converted)} tensors, dropped {len(dropped)} positional '
           f'tables -> {args.dst}')
     return 0

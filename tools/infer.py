@@ -26,6 +26,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar, mkdir_or_exist
 
 import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
+from mmseg_serank.apis import CHECKPOINT_ERRORS, load_checkpoint_strict
+from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
 
 # isort: split
 from mmseg.apis import init_model
@@ -143,7 +145,13 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    model = init_model(cfg, args.checkpoint, device=args.device)
+    model = init_model(cfg, device=args.device)  # loaded strictly next
+    try:
+        checkpoint = load_checkpoint_strict(model, args.checkpoint)
+    except CHECKPOINT_ERRORS as error:
+        raise SystemExit(f'error: {error}') from None
+    model.dataset_meta = checkpoint.get('meta', {}).get('dataset_meta',
+                                                        dict(IRSTDDataset.METAINFO))
     threshold = (args.threshold if args.threshold is not None
                  else model.decode_head.threshold)
     pipeline = build_pipeline(model.cfg)

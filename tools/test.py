@@ -18,6 +18,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.apis import CHECKPOINT_ERRORS, load_checkpoint_strict
 from mmseg_serank.evaluation.metrics import format_metrics_table
 from mmseg_serank.visualization import prepare_picture_dir
 
@@ -127,7 +128,8 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    # Loaded strictly below: the runner's own loading only warns on a misfit.
+    cfg.load_from = None
 
     results_dir = osp.join(cfg.work_dir, 'test_results')
     stem = time.strftime('%Y%m%d_%H%M%S', time.localtime())
@@ -145,6 +147,11 @@ def main() -> None:
         use_test_time_augmentation(cfg)
 
     runner = Runner.from_cfg(cfg)
+    try:
+        load_checkpoint_strict(runner.model, args.checkpoint)
+    except CHECKPOINT_ERRORS as error:
+        raise SystemExit(f'error: {error}') from None
+    runner.logger.info(f'Loaded checkpoint {args.checkpoint}')
     metrics = runner.test()
     if runner.rank == 0 and metrics:
         print(format_metrics_table(metrics))

@@ -23,6 +23,7 @@ Every patch lives here and nowhere else.
 """
 from .checkpoint import (
     MMENGINE_CHECKPOINT_GLOBALS,
+    CheckpointFormatError,
     CheckpointSecurityError,
     load_checkpoint_safely,
     patch_checkpoint_loading,
@@ -31,7 +32,7 @@ from .cpu_distributed import patch_cpu_distributed
 from .mmcv_ops import CompiledOpUnavailableError, has_compiled_mmcv_ops, patch_mmcv_ops
 
 __all__ = [
-    'CheckpointSecurityError', 'CompiledOpUnavailableError',
+    'CheckpointFormatError', 'CheckpointSecurityError', 'CompiledOpUnavailableError',
     'MMENGINE_CHECKPOINT_GLOBALS', 'apply_all', 'has_compiled_mmcv_ops',
     'load_checkpoint_safely', 'patch_checkpoint_loading',
     'patch_cpu_distributed', 'patch_mmcv_ops'

@@ -2,6 +2,7 @@
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -9,7 +10,11 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmseg_serank.compat import CheckpointSecurityError, load_checkpoint_safely
+from mmseg_serank.compat import (
+    CheckpointFormatError,
+    CheckpointSecurityError,
+    load_checkpoint_safely,
+)
 
 
 class _ToyRegressor(BaseModel):
@@ -101,3 +106,65 @@ def test_plain_state_dict_checkpoint_loads(tmp_path):
     loaded = _load_checkpoint(str(path), map_location='cpu')
     assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
     assert loaded['meta']['epoch'] == 3
+
+
+def test_security_refusal_never_advises_weights_only_false(tmp_path):
+    evil = tmp_path / 'evil.pth'
+    torch.save({'extra': _Payload()}, evil)
+    with pytest.raises(CheckpointSecurityError) as error:
+        load_checkpoint_safely(str(evil))
+    message = str(error.value)
+    assert 'weights_only=False' not in message.replace(
+        'Do not load it with weights_only=False', '')
+    # torch's own advice (switch weights_only off, or allow-list the object) is cut.
+    assert '`weights_only` set to `False`' not in message
+    assert 'add_safe_globals' not in message
+    assert 'unsupported GLOBAL posix.system' in message
+    assert "torch.save({'state_dict': model.state_dict()}" in str(error.value)
+
+
+def test_empty_file_is_reported_as_empty(tmp_path):
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(CheckpointFormatError, match=r'empty.pth" is empty \(0 bytes\)'):
+        _load_checkpoint(str(empty), map_location='cpu')
+
+
+def test_text_file_is_reported_as_no_checkpoint(tmp_path):
+    text = tmp_path / 'notes.pth'
+    text.write_text('these are my notes, not weights\n')
+    with pytest.raises(CheckpointFormatError,
+                       match='notes.pth" is not a PyTorch checkpoint: it is neither a zip'):
+        _load_checkpoint(str(text), map_location='cpu')
+
+
+@pytest.mark.parametrize('zip_format', [True, False])
+def test_truncated_file_is_reported_as_truncated(tmp_path, zip_format):
+    whole = tmp_path / 'whole.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, whole,
+               _use_new_zipfile_serialization=zip_format)
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
+    with pytest.raises(CheckpointFormatError, match='cut.pth" is truncated or damaged'):
+        _load_checkpoint(str(cut), map_location='cpu')
+
+
+def test_numpy_values_load_under_either_numpy_module_name(tmp_path):
+    """The official code saves numpy losses and scores; numpy 1 pickles them as
+    numpy.core.multiarray.scalar, numpy 2 as numpy._core.multiarray.scalar."""
+    path = tmp_path / 'numpy_values.pth'
+    torch.save({'loss': np.float64(0.25), 'f1': [np.arange(3.0)]}, path,
+               _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    module = b'numpy.core.multiarray' if b'numpy.core.multiarray' in data else (
+        b'numpy._core.multiarray')
+    other = (b'numpy._core.multiarray' if module == b'numpy.core.multiarray'
+             else b'numpy.core.multiarray')
+    renamed = tmp_path / 'renamed.pth'
+    # Protocol 2 names globals as text lines, so the other name fits in place.
+    renamed.write_bytes(data.replace(module + b'\n', other + b'\n'))
+    assert other in renamed.read_bytes()
+    for file in (path, renamed):
+        loaded = load_checkpoint_safely(str(file))
+        assert loaded['loss'] == 0.25
+        assert np.array_equal(loaded['f1'][0], np.arange(3.0))

@@ -1,9 +1,16 @@
 import importlib.util
 import math
+import os
 import os.path as osp
+import re
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 import torch
+
+from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
 
 from .conftest import REPO_ROOT, build_segmentor
 
@@ -69,3 +76,91 @@ def test_conversion_rejects_unknown_keys_and_altered_tables():
     table[3, 4] += 0.1
     with pytest.raises(ValueError, match='sinusoidal'):
         converter.convert_state_dict({'decode_head.max_channel5.pos_enc.pos_enc': table})
+
+
+def authors_checkpoint(state_dict: dict) -> dict:
+    """What the reference's utils/tools.py:save_model passes to torch.save:
+    the unwrapped model's state dict, the optimizer's, and numpy losses and
+    scores (np.mean of floats; ROCMetric's F1 is an array per threshold)."""
+    weights = torch.nn.Parameter(torch.zeros(2))
+    optimizer = torch.optim.AdamW([weights], lr=1e-4)
+    weights.sum().backward()
+    optimizer.step()  # state with exp_avg tensors and a step count
+    return {'epoch': 3, 'state_dict': state_dict, 'loss': np.mean([0.5, 0.25]),
+            'optimizer': optimizer.state_dict(),
+            'train_loss': [np.mean([0.75, 0.5])], 'test_loss': [np.float64(0.4)],
+            'num_epoch': [1, 2, 3], 'best_mIoU': np.float64(0.61),
+            'best_nIoU': np.float64(0.6), 'best_f1': 0.7, 'mIoU': [np.float64(0.61)],
+            'nIoU': [np.float64(0.6)], 'f1': [np.linspace(0.0, 0.7, 11)]}
+
+
+def run_converter(*args) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
+    return subprocess.run([sys.executable, 'tools/convert_official_checkpoint.py',
+                           *map(str, args)], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_authors_file_converts_with_irstd_meta(tmp_path):
+    source = tmp_path / 'SeRankDet_sirst.pth.tar'
+    torch.save(authors_checkpoint(reference_state_dict()), source)
+    destination = tmp_path / 'converted.pth'
+    result = run_converter(source, destination)
+    assert result.returncode == 0, result.stderr
+    converted = torch.load(destination, weights_only=True)
+    assert converted['meta']['dataset_meta'] == dict(IRSTDDataset.METAINFO)
+    model = build_segmentor(base_channels=MODEL_BASE_CHANNELS)
+    model.load_state_dict(converted['state_dict'], strict=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [source.name, destination.name])  # no temporary left behind
+
+
+@pytest.mark.parametrize('damage', ['half_the_keys', 'wrong_shape'])
+def test_incomplete_file_is_refused(tmp_path, damage):
+    state = reference_state_dict()
+    if damage == 'half_the_keys':
+        state = {key: value for index, (key, value) in enumerate(state.items())
+                 if index % 2 == 0}
+        expected = r'\d+ missing keys: backbone\.'
+    else:
+        state['decode_head.Conv.weight'] = torch.randn(1, 64, 3, 3)
+        expected = (r'1 tensors of the wrong shape .*decode_head\.conv_seg\.weight '
+                    r'\(1, 64, 3, 3\) vs \(1, 64, 1, 1\)')
+    source = tmp_path / 'damaged.pth'
+    torch.save(authors_checkpoint(state), source)
+    destination = tmp_path / 'converted.pth'
+    if damage == 'wrong_shape':  # an earlier output stays as it was
+        destination.write_bytes(b'earlier output')
+    result = run_converter(source, destination)
+    assert result.returncode == 1
+    assert re.search(expected, result.stderr), result.stderr
+    if damage == 'wrong_shape':
+        assert destination.read_bytes() == b'earlier output'
+    else:
+        assert not destination.exists()
+    assert not list(tmp_path.glob('*.tmp'))
+
+
+def test_destination_equal_to_source_is_refused(tmp_path):
+    """A hard link is the case a path comparison misses; the command refuses it."""
+    source = tmp_path / 'official.pth'
+    torch.save(authors_checkpoint(reference_state_dict()), source)
+    original = source.read_bytes()
+    destination = tmp_path / 'hard.pth'
+    os.link(source, destination)
+    result = run_converter(source, destination)
+    assert result.returncode == 1
+    assert 'is SRC' in result.stderr
+    assert source.read_bytes() == original
+
+
+def test_same_file_sees_paths_symlinks_and_hardlinks(tmp_path):
+    same_file = load_converter().same_file
+    source = tmp_path / 'official.pth'
+    source.write_bytes(b'x')
+    (tmp_path / 'link.pth').symlink_to(source)
+    os.link(source, tmp_path / 'hard.pth')
+    for alias in ('./official.pth', 'link.pth', 'hard.pth', 'sub/../official.pth'):
+        assert same_file(str(source), str(tmp_path / alias)), alias
+    (tmp_path / 'sub').mkdir()
+    assert not same_file(str(source), str(tmp_path / 'other.pth'))

@@ -4,15 +4,23 @@ A diverged step poisons the weights (the optimizer has already applied the
 NaN gradients when ``after_train_iter`` runs), and every later iteration and
 checkpoint is worthless. Raising here ends the run with a message naming the
 iteration and loss term; because this hook runs before ``CheckpointHook``
-(priority ``VERY_LOW``), the poisoned state is never written and the last
-good checkpoint stays the newest one.
+(priority ``VERY_LOW``), the poisoned state is never written.
+
+A finite loss does not prove finite weights: a BN layer's running variance
+can overflow a step before the loss does. The message therefore names the
+last checkpoint written only after checking that its tensors are finite
+(``AtomicCheckpointHook`` refuses to write any other, mmengine's
+``CheckpointHook`` does not).
 """
+import pickle
 from typing import Dict, List, Optional
 
 import torch
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
+
+from ...compat import load_checkpoint_safely
 
 __all__ = ['NonFiniteLossHook']
 
@@ -28,6 +36,24 @@ def non_finite_loss_terms(outputs: Dict) -> List[str]:
         if not torch.isfinite(value).all():
             bad_terms.append(f'{name}={value.float().mean().item()}')
     return bad_terms
+
+
+def describe_last_checkpoint(path: Optional[str]) -> str:
+    """A sentence on whether the checkpoint at ``path`` is safe to resume from."""
+    if not path:
+        return 'No checkpoint was written in this run.'
+    try:
+        state_dict = load_checkpoint_safely(path, map_location='cpu')['state_dict']
+    except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError) as error:
+        return f'The last checkpoint written, {path}, cannot be read ({error}).'
+    bad = [name for name, value in state_dict.items()
+           if torch.is_tensor(value) and value.is_floating_point()
+           and not torch.isfinite(value).all()]
+    if bad:
+        return (f'The last checkpoint written, {path}, already holds NaN/inf in '
+                f'{", ".join(bad[:5])}: do not resume from it; use an earlier one.')
+    return (f'The last checkpoint written, {path}, holds finite values only; resume '
+            'from it with a lower learning rate or checked data.')
 
 
 @HOOKS.register_module()
@@ -51,10 +77,10 @@ class NonFiniteLossHook(Hook):
             if any_rank_bad.item() > 0 and not bad_terms:
                 bad_terms = ['(on another rank)']
         if bad_terms:
+            last = runner.message_hub.get_info('last_ckpt')
             raise RuntimeError(
                 f'Non-finite loss at iteration {runner.iter + 1} '
                 f'(epoch {runner.epoch + 1}): '
-                f'{", ".join(bad_terms)}. Training stopped; the newest checkpoint in '
-                f'{runner.work_dir} predates this iteration. Lower the learning rate, '
-                f'check the data, or resume from that checkpoint.')
+                f'{", ".join(bad_terms)}. Training stopped. '
+                + describe_last_checkpoint(last))
 
