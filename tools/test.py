@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.evaluation.metrics import format_metrics_table
+from mmseg_serank.thresholds import check_threshold
 
 # Settings a picture must share with the metric so both tell the same story.
 SHARED_DETECTION_SETTINGS = ('threshold', 'match_distance', 'connectivity')
@@ -63,6 +64,28 @@ def irstd_metric_configs(cfg: Config) -> Iterator[ConfigDict]:
         if isinstance(entry, dict) and str(entry.get('type', '')).endswith(
                 'IRSTDMetric'):
             yield entry
+
+
+def check_one_threshold(cfg: Config) -> None:
+    """Refuse a run whose metric threshold differs from the model's head threshold
+    (the masks and the scores would then disagree); validate both ranges."""
+    head = cfg.model.get('decode_head', {})
+    if head.get('out_channels', 1) != 1 or head.get('threshold') is None:
+        return
+    try:
+        head_threshold = check_threshold(head.threshold, 'model.decode_head.threshold')
+        for metric in irstd_metric_configs(cfg):
+            if metric.get('threshold') is None:
+                continue
+            value = check_threshold(metric.threshold, 'test_evaluator threshold')
+            if value != head_threshold:
+                raise ValueError(
+                    f'test_evaluator threshold={value} differs from '
+                    f'model.decode_head.threshold={head_threshold}: the scores would '
+                    'not describe the predicted masks. Set the threshold once, as '
+                    'model.decode_head.threshold, and leave the metric\'s unset.')
+    except ValueError as error:
+        raise SystemExit(f'error: {error}') from None
 
 
 def unique_path(directory: str, stem: str, suffix: str) -> str:
@@ -127,6 +150,7 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    check_one_threshold(cfg)
 
     results_dir = osp.join(cfg.work_dir, 'test_results')
     stem = time.strftime('%Y%m%d_%H%M%S', time.localtime())

@@ -9,6 +9,7 @@ File problems are reported at build time, all at once, because a missing mask
 found by a data-loader worker mid-epoch surfaces as an unreadable traceback
 after minutes of training.
 """
+import copy
 import os
 import os.path as osp
 from pathlib import Path
@@ -21,6 +22,12 @@ Suffixes = Union[str, Sequence[str]]
 
 #: Extensions tried, in order, when a suffix is given as ``None``.
 AUTO_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
+
+
+def irstd_dataset_meta() -> dict:
+    """A copy of the IRSTD ``dataset_meta`` (classes, palette) that checkpoints
+    carry and inference falls back to: :attr:`IRSTDDataset.METAINFO`."""
+    return copy.deepcopy(dict(IRSTDDataset.METAINFO))
 
 
 def read_split_file(path: Union[str, Path]) -> List[str]:
@@ -108,8 +115,11 @@ class IRSTDDataset(BaseSegDataset):
             is missing, or when no image is found at all.
     """
 
+    # The palette is RGB, as mmseg's SegLocalVisualizer draws it: targets red
+    # (white would vanish in bright clutter); it blends every pixel with its
+    # class colour, so black background only dims the image around them.
     METAINFO = dict(classes=('background', 'target'),
-                    palette=[[0, 0, 0], [255, 255, 255]])
+                    palette=[[0, 0, 0], [255, 0, 0]])
 
     def __init__(self,
                  img_suffix: Optional[Suffixes] = '.png',
