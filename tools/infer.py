@@ -308,10 +308,16 @@ def run(args: argparse.Namespace) -> int:
     names = output_names(images)
     out_dir = Path(args.out)
     check_out_dir(out_dir, args.inputs, images)
-    model = load_model(cfg, args.checkpoint, args.device)
+    try:
+        model = load_model(cfg, args.checkpoint, args.device)
+    except ValueError as error:  # e.g. a head setting out of range
+        raise SystemExit(f'error: {error}') from None
     threshold = set_threshold(model, args.threshold)
     pipeline = inference_pipeline(model.cfg.test_dataloader.dataset.pipeline)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputWriteError(f'cannot write to --out {out_dir}: {error}') from error
 
     failures: List[Tuple[Path, str]] = []
     done: List[dict] = []
