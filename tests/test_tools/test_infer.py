@@ -11,6 +11,7 @@ from typing import Tuple
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 
 import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
@@ -18,9 +19,17 @@ import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
 # isort: split
 from mmseg.apis import MMSegInferencer, inference_model, init_model
 
-from mmseg_serank.apis import probability_and_mask
+from mmseg_serank.apis import irstd_dataset_meta, probability_and_mask
+from mmseg_serank.compat import load_checkpoint_safely
 
-from .conftest import DEMO_CONFIG, REPO_ROOT, TINY_WIDTH, run_tool, tiny_model_options
+from .conftest import (
+    DEMO_CONFIG,
+    REPO_ROOT,
+    TINY_WIDTH,
+    run_tool,
+    tiny_model_options,
+    tiny_run_options,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -196,3 +205,31 @@ def test_large_image_is_segmented_in_tiles(checkpoint, tmp_path):
     tiled = {image['image']: image['tiled'] for image in summary['images']}
     assert tiled == {'big': True, 'small': False}
     assert cv2.imread(str(out_dir / 'big_mask.png')).shape[:2] == (1500, 2000)
+
+
+def test_test_tool_refuses_a_metric_threshold_other_than_the_heads(
+        checkpoint, tiny_synthetic_root, tmp_path):
+    command = [sys.executable, 'tools/test.py', DEMO_CONFIG, checkpoint,
+               '--work-dir', tmp_path, '--cfg-options',
+               *tiny_run_options(tiny_synthetic_root)]
+    result = subprocess.run([str(a) for a in command + ['test_evaluator.threshold=0.3']],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    assert result.returncode != 0
+    assert ('test_evaluator threshold=0.3 differs from model.decode_head.threshold=0.5'
+            in result.stderr)
+    assert not list(tmp_path.rglob('*_metrics.json'))
+    # The one setting: the head's threshold, which the metric then scores.
+    run_tool(command + ['model.decode_head.threshold=0.3'])
+    assert len(list(tmp_path.rglob('*_metrics.json'))) == 1
+
+
+def test_trained_and_reparameterised_checkpoints_carry_the_irstd_meta(checkpoint, tmp_path):
+    trained = load_checkpoint_safely(str(checkpoint), map_location='cpu')
+    assert trained['meta']['dataset_meta']['classes'] == ('background', 'target')
+    assert trained['meta']['dataset_meta']['palette'] == irstd_dataset_meta()['palette']
+    deployed = tmp_path / 'deploy.pth'
+    run_tool([sys.executable, 'tools/deploy/reparameterize.py', DEMO_CONFIG, checkpoint,
+              deployed, '--shape', 32, 32, '--cfg-options', *tiny_model_options()])
+    meta = torch.load(deployed, weights_only=True)['meta']
+    assert meta['dataset_meta'] == irstd_dataset_meta()
