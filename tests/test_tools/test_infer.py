@@ -169,15 +169,17 @@ def test_same_named_inputs_stay_apart(checkpoint, tmp_path):
     write_frame(tmp_path / 'day' / 'frame.png', seed=1)
     write_frame(tmp_path / 'night' / 'frame.png', seed=2)
     write_frame(tmp_path / 'night' / 'frame.bmp', seed=3)
+    write_frame(tmp_path / 'other' / 'frame_1.png', seed=4)  # a numbered name is no escape
     out_dir = tmp_path / 'out'
-    infer(checkpoint, tmp_path / 'day', tmp_path / 'night', '--out', out_dir)
-    for name in ('day/frame', 'night/frame.png', 'night/frame.bmp'):
+    infer(checkpoint, tmp_path / 'day', tmp_path / 'night', tmp_path / 'other',
+          '--out', out_dir)
+    for name in ('day/frame', 'night/frame.png', 'night/frame.bmp', 'other/frame_1'):
         assert (out_dir / f'{name}_prob.png').exists(), name
     assert not cv2.imread(str(out_dir / 'day/frame_prob.png')).tobytes() == \
         cv2.imread(str(out_dir / 'night/frame.png_prob.png')).tobytes()
     summary = json.loads((out_dir / 'targets.json').read_text())
     assert sorted(i['image'] for i in summary['images']) == [
-        'day/frame', 'night/frame.bmp', 'night/frame.png']
+        'day/frame', 'night/frame.bmp', 'night/frame.png', 'other/frame_1']
     with open(out_dir / 'targets.csv') as handle:
         rows = list(csv.DictReader(handle))
     assert len({(row['image'], row['target']) for row in rows}) == len(rows)
