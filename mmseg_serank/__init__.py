@@ -9,7 +9,7 @@ from .compat import apply_all as _apply_compat_patches
 
 _apply_compat_patches()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
-__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models']
+__all__ = ['__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models']

@@ -21,3 +21,15 @@ def set_train_crop(pipeline: List[dict], side: int) -> None:
             transform['size'] = (side, side)
         elif transform['type'] == 'RandomCrop':
             transform['crop_size'] = (side, side)
+
+
+def shrink_model(model: dict) -> None:
+    """Make a shipped config's model (SeRankDet or the UNet baseline) small."""
+    backbone = model['backbone']
+    if backbone['type'] == 'SeRankDet':
+        set_serankdet_width(model, 4)
+    elif backbone['type'] == 'UNet':
+        backbone['base_channels'] = 8
+        model['decode_head']['in_channels'] = model['decode_head']['channels'] = 8
+        model['auxiliary_head']['in_channels'] = 16
+        model['auxiliary_head']['channels'] = 8

@@ -1,9 +1,28 @@
 """Detect infrared small targets in images, folders or globs with a trained model.
 
-Writes per image the target probability map, the binary mask and an overlay,
-plus one ``targets.csv`` and ``targets.json`` listing every detected target
-(image, centroid, area, bounding box, peak score): IRSTD users need target
-positions, not only masks.
+Writes per image the target probability map (``NAME_prob.png``, probability x
+255), the binary mask (``NAME_mask.png``) and an overlay, plus one
+``targets.csv`` and ``targets.json`` listing every detected target (image,
+centroid, area, bounding box, peak score): IRSTD users need target positions,
+not only masks.
+
+The probability and the mask are what mmseg's ``inference_model`` and
+``MMSegInferencer`` return for the same checkpoint and image: the mask is the
+model's ``pred_sem_seg``, made with its head's threshold
+(``model.decode_head.threshold``), which ``--threshold`` replaces.
+
+Images are decoded one batch at a time. An image whose longer side exceeds
+``--max-side`` is segmented in overlapping ``--tile`` windows (mmseg's slide
+inference, logits averaged where windows overlap), so memory stays bounded;
+SeRank attention then ranks positions within each window, not the whole image.
+
+NAME is the image's path relative to the folder common to all inputs, without
+its extension (with it if two inputs differ only in extension), so images of
+equal name from different folders stay apart (sub-folders are created under
+``--out``). ``--out`` must not be an input folder or inside one, so no input or
+earlier result next to it is overwritten. An unreadable image is reported and
+skipped; after the other images are written the exit status is 1. A file that
+cannot be written stops the run with an error naming it.
 
 Example::
 
@@ -13,44 +32,76 @@ import argparse
 import csv
 import glob
 import json
-import os.path as osp
-from collections import defaultdict
+import os
+import sys
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.dataset import Compose, pseudo_collate
-from mmengine.utils import ProgressBar, mkdir_or_exist
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.utils import ProgressBar
 
 import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
-from mmseg_serank.apis import CHECKPOINT_ERRORS, load_checkpoint_strict
-from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
-
-# isort: split
-from mmseg.apis import init_model
+from mmseg_serank.apis import (
+    CHECKPOINT_ERRORS,
+    inference_pipeline,
+    init_irstd_model,
+    probability_and_mask,
+)
+from mmseg_serank.thresholds import check_threshold
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
-ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadIRAnnotations', 'BinarizeMask')
 TARGET_FIELDS = ('image', 'target', 'centroid_x', 'centroid_y', 'area',
-                 'bbox_x', 'bbox_y', 'bbox_w', 'bbox_h', 'peak_score')
+                 'bbox_x', 'bbox_y', 'bbox_w', 'bbox_h', 'peak_score', 'path')
+
+
+class OutputWriteError(OSError):
+    """An output file could not be written."""
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def probability(text: str) -> float:
+    try:
+        return check_threshold(float(text), '--threshold')
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='\n\n'.join(__doc__.split('\n\n')[1:-2]),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('inputs', nargs='+',
                         help='image files, folders or glob patterns')
-    parser.add_argument('--out', required=True, help='output directory')
+    parser.add_argument('--out', required=True,
+                        help='output directory (not an input folder or inside one)')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available()
                         else 'cpu')
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='images of equal size are batched up to this')
-    parser.add_argument('--threshold', type=float, default=None,
-                        help="probability threshold (default: the model's)")
+    parser.add_argument('--batch-size', type=positive_int, default=1,
+                        help='consecutive images of equal size are batched up to this')
+    parser.add_argument('--threshold', type=probability, default=None,
+                        help="probability in [0, 1) above which a pixel is target "
+                             "(default: the model's decode_head.threshold)")
+    parser.add_argument('--max-side', type=positive_int, default=1024,
+                        help='images with a longer side than this are segmented in '
+                             'tiles (default 1024)')
+    parser.add_argument('--tile', type=positive_int, default=512,
+                        help='tile size in pixels for those images; tiles overlap '
+                             'by a quarter (default 512)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
     return parser.parse_args()
@@ -63,11 +114,11 @@ def collect_images(inputs: Sequence[str]) -> List[Path]:
         path = Path(item)
         if path.is_dir():
             candidates = sorted(p for p in path.iterdir()
-                                if p.suffix.lower() in IMAGE_SUFFIXES)
+                                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         elif path.is_file():
             candidates = [path]
         else:
-            candidates = [Path(p) for p in sorted(glob.glob(item))]
+            candidates = [Path(p) for p in sorted(glob.glob(item)) if Path(p).is_file()]
             if not candidates:
                 raise FileNotFoundError(f'No image matches input "{item}"')
         for candidate in candidates:
@@ -77,36 +128,110 @@ def collect_images(inputs: Sequence[str]) -> List[Path]:
     return list(found)
 
 
-def unique_stems(paths: Sequence[Path]) -> Dict[Path, str]:
-    """Output names per image; equal file names from different folders get a suffix."""
-    counts: Dict[str, int] = defaultdict(int)
-    stems = {}
+def output_names(paths: Sequence[Path]) -> Dict[Path, str]:
+    """Unique output name per image: its path relative to the inputs' common
+    folder, without the extension unless another input differs only in it."""
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    stems = Counter((p.parent, p.stem) for p in paths)
+    names = {}
     for path in paths:
-        counts[path.stem] += 1
-        count = counts[path.stem]
-        stems[path] = path.stem if count == 1 else f'{path.stem}_{count - 1}'
-    return stems
+        leaf = path.stem if stems[(path.parent, path.stem)] == 1 else path.name
+        names[path] = (path.parent.relative_to(root) / leaf).as_posix()
+    clashes = [name for name, count in Counter(names.values()).items() if count > 1]
+    if clashes:
+        raise SystemExit(f'error: inputs give equal output names {clashes[:5]}; '
+                         'rename or run them separately')
+    return names
 
 
-def build_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline without annotation loading."""
-    steps = [step for step in cfg.test_dataloader.dataset.pipeline
-             if step['type'] not in ANNOTATION_LOADERS]
-    return Compose(steps)
+def check_out_dir(out_dir: Path, inputs: Sequence[str], images: Sequence[Path]) -> None:
+    """Refuse an output folder that is an input folder or lies inside one."""
+    folders = {p.parent for p in images}
+    folders.update(Path(item).resolve() for item in inputs if Path(item).is_dir())
+    out = out_dir.resolve()
+    for folder in sorted(folders):
+        if out == folder or folder in out.parents:
+            raise SystemExit(
+                f'error: --out {out_dir} is {"the" if out == folder else "inside the"} '
+                f'input folder {folder}; choose a folder outside the inputs so no '
+                'input (or file beside them) is overwritten')
 
 
-def size_batches(samples: List[dict], batch_size: int) -> Iterator[List[dict]]:
-    """Batches of images that share a size, so no image is resized or padded."""
-    by_size: Dict[tuple, List[dict]] = defaultdict(list)
+def load_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
+    """The model with the checkpoint's weights (strictly) and ``dataset_meta``."""
+    try:
+        return init_irstd_model(cfg, checkpoint, device=device)
+    except CHECKPOINT_ERRORS as error:
+        raise SystemExit(f'error: {error}') from None
+
+
+def set_threshold(model: torch.nn.Module, threshold: float) -> float:
+    """Make ``threshold`` (or, if None, the model's own) the head's, validated."""
+    head = model.decode_head
+    if head.out_channels != 1:
+        if threshold is not None:
+            raise SystemExit('error: --threshold needs a one-channel head; this '
+                             f'model has {head.out_channels} output channels (arg-max)')
+        return 0.5
+    if threshold is None:
+        try:
+            threshold = check_threshold(head.threshold, 'model.decode_head.threshold')
+        except ValueError as error:
+            raise SystemExit(f'error: {error}') from None
+    head.threshold = threshold
+    return threshold
+
+
+def decoded_samples(images: Sequence[Path], pipeline, failures: List[Tuple[Path, str]],
+                    progress: ProgressBar) -> Iterator[dict]:
+    """Each image through the inference pipeline; unreadable ones are reported
+    and recorded in ``failures`` instead."""
+    for path in images:
+        try:
+            sample = pipeline(dict(img_path=str(path)))
+        except (OSError, ValueError) as error:
+            message = str(error) if str(path) in str(error) else f'{path}: {error}'
+            failures.append((path, message))
+            print(f'\nskipping unreadable image {message}', file=sys.stderr)
+            progress.update()
+            continue
+        sample['source_path'] = path
+        yield sample
+
+
+def size_batches(samples: Iterator[dict], batch_size: int) -> Iterator[List[dict]]:
+    """Consecutive samples of equal size, up to ``batch_size``: at most one
+    batch of decoded images is held at a time."""
+    batch: List[dict] = []
     for sample in samples:
-        by_size[tuple(sample['inputs'].shape[-2:])].append(sample)
-    for group in by_size.values():
-        for start in range(0, len(group), batch_size):
-            yield group[start:start + batch_size]
+        if batch and (len(batch) == batch_size
+                      or sample['inputs'].shape != batch[0]['inputs'].shape):
+            yield batch
+            batch = []
+        batch.append(sample)
+    if batch:
+        yield batch
 
 
-def describe_targets(image_name: str, mask: np.ndarray,
-                     probability: np.ndarray) -> List[dict]:
+@contextmanager
+def tiled_if_large(model: torch.nn.Module, shape: Sequence[int], max_side: int,
+                   tile: int) -> Iterator[bool]:
+    """Slide inference for images with a side above ``max_side`` (unless the
+    config already tiles); yields whether this call tiles."""
+    original = model.test_cfg
+    tiled = original.get('mode', 'whole') == 'whole' and max(shape) > max_side
+    if tiled:
+        stride = max(1, tile * 3 // 4)
+        model.test_cfg = ConfigDict(mode='slide', crop_size=(tile, tile),
+                                    stride=(stride, stride))
+    try:
+        yield tiled
+    finally:
+        model.test_cfg = original
+
+
+def describe_targets(image_name: str, mask: np.ndarray, probability: np.ndarray,
+                     path: Path) -> List[dict]:
     """One record per 8-connected predicted target."""
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(
         mask.astype(np.uint8), connectivity=8)
@@ -120,7 +245,7 @@ def describe_targets(image_name: str, mask: np.ndarray,
             centroid_x=round(float(centroids[index][0]), 2),
             centroid_y=round(float(centroids[index][1]), 2),
             area=int(area), bbox_x=int(x), bbox_y=int(y), bbox_w=int(w),
-            bbox_h=int(h), peak_score=round(float(peaks[index]), 4)))
+            bbox_h=int(h), peak_score=round(float(peaks[index]), 4), path=str(path)))
     return records
 
 
@@ -140,66 +265,105 @@ def draw_overlay(image: np.ndarray, mask: np.ndarray,
     return overlay
 
 
-def main() -> None:
-    args = parse_args()
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write ``image`` to ``path`` or raise :class:`OutputWriteError` naming it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = cv2.imwrite(str(path), image)
+    except (OSError, cv2.error) as error:
+        raise OutputWriteError(f'cannot write {path}: {error}') from error
+    if not written:
+        raise OutputWriteError(f'cannot write {path} (OpenCV could not save it: '
+                               'folder not writable, name too long or disk full?)')
+
+
+def write_outputs(out_dir: Path, name: str, sample: dict, result) -> List[dict]:
+    """The three pictures of one image; returns its target records."""
+    probability, mask = probability_and_mask(result)
+    path = sample['source_path']
+    targets = describe_targets(name, mask, probability, path)
+    image = sample['inputs'].permute(1, 2, 0).numpy().copy()
+    if image.shape[:2] != mask.shape:  # a resizing test pipeline
+        image = cv2.resize(image, mask.shape[::-1])
+    write_png(out_dir / f'{name}_prob.png',
+              np.round(probability * 255).astype(np.uint8))
+    write_png(out_dir / f'{name}_mask.png', mask.astype(np.uint8) * 255)
+    write_png(out_dir / f'{name}_overlay.png', draw_overlay(image, mask, targets))
+    return targets
+
+
+def write_tables(out_dir: Path, threshold: float, images: List[dict],
+                 targets: List[dict], failures: List[Tuple[Path, str]]) -> None:
+    try:
+        with open(out_dir / 'targets.csv', 'w', newline='') as handle:
+            writer = csv.DictWriter(handle, fieldnames=TARGET_FIELDS)
+            writer.writeheader()
+            writer.writerows(targets)
+        with open(out_dir / 'targets.json', 'w') as handle:
+            json.dump(dict(threshold=threshold, num_images=len(images), images=images,
+                           unreadable=[dict(path=str(p), error=m) for p, m in failures],
+                           targets=targets), handle, indent=2)
+    except OSError as error:
+        raise OutputWriteError(f'cannot write the target tables in {out_dir}: '
+                               f'{error}') from error
+
+
+def run(args: argparse.Namespace) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    model = init_model(cfg, device=args.device)  # loaded strictly next
-    try:
-        checkpoint = load_checkpoint_strict(model, args.checkpoint)
-    except CHECKPOINT_ERRORS as error:
-        raise SystemExit(f'error: {error}') from None
-    model.dataset_meta = checkpoint.get('meta', {}).get('dataset_meta',
-                                                        dict(IRSTDDataset.METAINFO))
-    threshold = (args.threshold if args.threshold is not None
-                 else model.decode_head.threshold)
-    pipeline = build_pipeline(model.cfg)
     images = collect_images(args.inputs)
-    stems = unique_stems(images)
+    names = output_names(images)
     out_dir = Path(args.out)
-    mkdir_or_exist(str(out_dir))
+    check_out_dir(out_dir, args.inputs, images)
+    try:
+        model = load_model(cfg, args.checkpoint, args.device)
+    except ValueError as error:  # e.g. a head setting out of range
+        raise SystemExit(f'error: {error}') from None
+    threshold = set_threshold(model, args.threshold)
+    pipeline = inference_pipeline(model.cfg.test_dataloader.dataset.pipeline)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputWriteError(f'cannot write to --out {out_dir}: {error}') from error
 
-    samples = []
-    for path in images:
-        sample = pipeline(dict(img_path=str(path), seg_fields=[]))
-        sample['source_path'] = path
-        samples.append(sample)
-
+    failures: List[Tuple[Path, str]] = []
+    done: List[dict] = []
     all_targets: List[dict] = []
-    progress = ProgressBar(len(samples))
+    progress = ProgressBar(len(images))
+    samples = decoded_samples(images, pipeline, failures, progress)
     for batch in size_batches(samples, args.batch_size):
-        with torch.no_grad():
-            results = model.test_step(pseudo_collate(
-                [dict(inputs=s['inputs'], data_samples=s['data_samples'])
-                 for s in batch]))
+        data = pseudo_collate([dict(inputs=s['inputs'], data_samples=s['data_samples'])
+                               for s in batch])
+        with tiled_if_large(model, batch[0]['inputs'].shape[-2:], args.max_side,
+                            args.tile) as tiled, torch.no_grad():
+            results = model.test_step(data)
         for sample, result in zip(batch, results):
-            logits = result.seg_logits.data[0].float()
-            probability = torch.sigmoid(logits).cpu().numpy()
-            mask = probability > threshold
-            stem = stems[sample['source_path']]
-            targets = describe_targets(stem, mask, probability)
+            name = names[sample['source_path']]
+            targets = write_outputs(out_dir, name, sample, result)
             all_targets.extend(targets)
-            image = sample['inputs'].permute(1, 2, 0).numpy().copy()
-            if image.shape[:2] != mask.shape:  # a resizing test pipeline
-                image = cv2.resize(image, mask.shape[::-1])
-            cv2.imwrite(osp.join(out_dir, f'{stem}_prob.png'),
-                        np.round(probability * 255).astype(np.uint8))
-            cv2.imwrite(osp.join(out_dir, f'{stem}_mask.png'),
-                        mask.astype(np.uint8) * 255)
-            cv2.imwrite(osp.join(out_dir, f'{stem}_overlay.png'),
-                        draw_overlay(image, mask, targets))
+            done.append(dict(image=name, path=str(sample['source_path']),
+                             targets=len(targets), tiled=tiled))
             progress.update()
 
-    with open(out_dir / 'targets.csv', 'w', newline='') as handle:
-        writer = csv.DictWriter(handle, fieldnames=TARGET_FIELDS)
-        writer.writeheader()
-        writer.writerows(all_targets)
-    with open(out_dir / 'targets.json', 'w') as handle:
-        json.dump(dict(threshold=threshold, num_images=len(samples),
-                       targets=all_targets), handle, indent=2)
-    print(f'\n{len(all_targets)} targets in {len(samples)} images -> {out_dir}')
+    write_tables(out_dir, threshold, done, all_targets, failures)
+    print(f'\n{len(all_targets)} targets in {len(done)} images -> {out_dir}')
+    if failures:
+        print(f'error: {len(failures)} unreadable image(s) skipped:', file=sys.stderr)
+        for _, message in failures:
+            print(f'  {message}', file=sys.stderr)
+        return 1
+    return 0
+
+
+def main() -> int:
+    args = parse_args()
+    try:
+        return run(args)
+    except (OutputWriteError, FileNotFoundError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.apis import CHECKPOINT_ERRORS, load_checkpoint_strict
 from mmseg_serank.evaluation.metrics import format_metrics_table
+from mmseg_serank.thresholds import check_threshold
 from mmseg_serank.visualization import prepare_picture_dir
 
 # Settings a picture must share with the metric so both tell the same story.
@@ -65,6 +66,28 @@ def irstd_metric_configs(cfg: Config) -> Iterator[ConfigDict]:
         if isinstance(entry, dict) and str(entry.get('type', '')).endswith(
                 'IRSTDMetric'):
             yield entry
+
+
+def check_one_threshold(cfg: Config) -> None:
+    """Refuse a run whose metric threshold differs from the model's head threshold
+    (the masks and the scores would then disagree); validate both ranges."""
+    head = cfg.model.get('decode_head', {})
+    if head.get('out_channels', 1) != 1 or head.get('threshold') is None:
+        return
+    try:
+        head_threshold = check_threshold(head.threshold, 'model.decode_head.threshold')
+        for metric in irstd_metric_configs(cfg):
+            if metric.get('threshold') is None:
+                continue
+            value = check_threshold(metric.threshold, 'test_evaluator threshold')
+            if value != head_threshold:
+                raise ValueError(
+                    f'test_evaluator threshold={value} differs from '
+                    f'model.decode_head.threshold={head_threshold}: the scores would '
+                    'not describe the predicted masks. Set the threshold once, as '
+                    'model.decode_head.threshold, and leave the metric\'s unset.')
+    except ValueError as error:
+        raise SystemExit(f'error: {error}') from None
 
 
 def unique_path(directory: str, stem: str, suffix: str) -> str:
@@ -128,6 +151,7 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    check_one_threshold(cfg)
     # Loaded strictly below: the runner's own loading only warns on a misfit.
     cfg.load_from = None
 

@@ -20,6 +20,11 @@ Every patch lives here and nowhere else.
     passes ``device_ids`` to DDP, so ``torch.distributed.run`` jobs cannot
     start on a CPU-only host. Without CUDA we use gloo and drop
     ``device_ids`` for CPU modules; with CUDA nothing changes.
+``inference_apis``
+    mmseg 1.2.2's ``init_model``, ``inference_model`` and ``MMSegInferencer``
+    know only mmseg's own loaders and fall back to STARE/Cityscapes classes;
+    for configs that load images with ``LoadIRImageFromFile`` they are routed
+    to :mod:`mmseg_serank.apis` (other configs are left to mmseg).
 """
 from .checkpoint import (
     MMENGINE_CHECKPOINT_GLOBALS,
@@ -29,13 +34,14 @@ from .checkpoint import (
     patch_checkpoint_loading,
 )
 from .cpu_distributed import patch_cpu_distributed
+from .inference_apis import patch_inference_apis
 from .mmcv_ops import CompiledOpUnavailableError, has_compiled_mmcv_ops, patch_mmcv_ops
 
 __all__ = [
     'CheckpointFormatError', 'CheckpointSecurityError', 'CompiledOpUnavailableError',
     'MMENGINE_CHECKPOINT_GLOBALS', 'apply_all', 'has_compiled_mmcv_ops',
     'load_checkpoint_safely', 'patch_checkpoint_loading',
-    'patch_cpu_distributed', 'patch_mmcv_ops'
+    'patch_cpu_distributed', 'patch_inference_apis', 'patch_mmcv_ops'
 ]
 
 
@@ -44,3 +50,4 @@ def apply_all() -> None:
     patch_mmcv_ops()
     patch_checkpoint_loading()
     patch_cpu_distributed()
+    patch_inference_apis()

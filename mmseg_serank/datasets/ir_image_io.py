@@ -116,15 +116,23 @@ def read_ir_image(path: PathLike,
     ``high_bit_depth`` (see :data:`HIGH_BIT_DEPTH_MODES`).
     """
     open_complete_image(path).close()
-    array = _decode_unchanged(path)
+    return ir_array_to_bgr(_decode_unchanged(path), high_bit_depth, percentiles, path)
+
+
+def ir_array_to_bgr(array: np.ndarray,
+                    high_bit_depth: str = 'minmax',
+                    percentiles: Tuple[float, float] = (0.5, 99.5),
+                    path: PathLike = '<array>') -> np.ndarray:
+    """An already decoded frame (as ``cv2.imread(..., IMREAD_UNCHANGED)`` gives
+    it: grey, BGR or BGRA, any bit depth) as :func:`read_ir_image` returns it."""
+    array = np.asarray(array)
     if array.ndim == 3 and array.shape[2] == 4:
         array = array[:, :, :3]
-    elif array.ndim == 3 and array.shape[2] == 2:
+    elif array.ndim == 3 and array.shape[2] in (1, 2):
         array = array[:, :, 0]
-    elif array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim == 3 and array.shape[2] != 3:
-        raise IRImageReadError(f'{path}: unsupported channel count {array.shape[2]}')
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
+        raise IRImageReadError(f'{path}: unsupported image shape {array.shape} '
+                               '(expected HxW, HxWx1, HxWx3 or HxWx4)')
     array = scale_to_uint8(array, high_bit_depth, percentiles, path)
     if array.ndim == 2:
         array = cv2.cvtColor(array, cv2.COLOR_GRAY2BGR)

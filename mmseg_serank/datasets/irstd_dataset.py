@@ -13,6 +13,7 @@ a pair; damage after the header (a truncated pixel stream) is found when the
 file is decoded, by the loaders, which raise :class:`IRImageReadError` naming it.
 """
 import codecs
+import copy
 import os
 import os.path as osp
 from pathlib import Path
@@ -62,6 +63,10 @@ def decode_split_file(path: Union[str, Path]) -> str:
         raise ValueError(f'split file {path}: contains NUL characters, probably UTF-16 '
                          'without a byte-order mark; save it as UTF-8')
     return text
+def irstd_dataset_meta() -> dict:
+    """A copy of the IRSTD ``dataset_meta`` (classes, palette) that checkpoints
+    carry and inference falls back to: :attr:`IRSTDDataset.METAINFO`."""
+    return copy.deepcopy(dict(IRSTDDataset.METAINFO))
 
 
 def read_split_file(path: Union[str, Path]) -> List[str]:
@@ -174,8 +179,11 @@ class IRSTDDataset(BaseSegDataset):
             is found.
     """
 
+    # The palette is RGB, as mmseg's SegLocalVisualizer draws it: targets red
+    # (white would vanish in bright clutter); it blends every pixel with its
+    # class colour, so black background only dims the image around them.
     METAINFO = dict(classes=('background', 'target'),
-                    palette=[[0, 0, 0], [255, 255, 255]])
+                    palette=[[0, 0, 0], [255, 0, 0]])
 
     def __init__(self,
                  img_suffix: Optional[Suffixes] = '.png',

@@ -21,7 +21,7 @@ from .conftest import REPO_ROOT
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
 from make_synthetic_dataset import make_sample  # noqa: E402
 
-from tiny_configs import set_serankdet_width, set_train_crop  # noqa: E402
+from tiny_configs import set_train_crop, shrink_model  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -56,17 +56,6 @@ def write_split(dataset, shapes, seed: int) -> None:
         split.parent.mkdir(parents=True, exist_ok=True)
         with open(split, 'a') as handle:
             handle.write('\n'.join(names) + '\n')
-
-
-def shrink_model(model: Config) -> None:
-    backbone = model.backbone
-    if backbone.type == 'SeRankDet':
-        set_serankdet_width(model, 4)
-    elif backbone.type == 'UNet':
-        backbone.base_channels = 8
-        model.decode_head.in_channels = model.decode_head.channels = 8
-        model.auxiliary_head.in_channels = 16
-        model.auxiliary_head.channels = 8
 
 
 @pytest.mark.parametrize('config_path', CONFIGS)

@@ -5,6 +5,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 import torch
 
@@ -72,8 +73,7 @@ def test_infer_on_a_folder_writes_maps_and_targets(trained_run, tiny_synthetic_r
     out_dir = tmp_path / 'infer'
     images = tiny_synthetic_root / 'images'
     run_tool([sys.executable, 'tools/infer.py', DEMO_CONFIG,
-              work_dir / 'epoch_2.pth', images, '--out', out_dir,
-              '--threshold', '0.0', '--batch-size', 3,
+              work_dir / 'epoch_2.pth', images, '--out', out_dir, '--batch-size', 3,
               '--cfg-options', *tiny_model_options()])
     count = len(list(images.glob('*.png')))
     for suffix in ('prob', 'mask', 'overlay'):
@@ -82,10 +82,19 @@ def test_infer_on_a_folder_writes_maps_and_targets(trained_run, tiny_synthetic_r
         rows = list(csv.DictReader(handle))
     summary = json.loads((out_dir / 'targets.json').read_text())
     assert summary['num_images'] == count
+    assert summary['threshold'] == 0.5  # the model's
     assert len(rows) == len(summary['targets'])
-    # threshold 0 marks every pixel: one target per image covering it all.
-    assert len(rows) == count
-    assert all(int(row['area']) == 64 * 64 for row in rows)
+    # At the default threshold the mask is the model's prediction: not every
+    # pixel (a second sigmoid made every probability > 0.5 and every pixel a
+    # target), and the saved probability is the model's (not sigmoid(p) >= 0.5).
+    for mask_file in out_dir.glob('*_mask.png'):
+        mask = cv2.imread(str(mask_file), cv2.IMREAD_UNCHANGED)
+        probability = cv2.imread(str(mask_file).replace('_mask', '_prob'),
+                                 cv2.IMREAD_UNCHANGED)
+        assert not mask.all()
+        assert (probability < 128).any()
+        # round(p * 255) puts p = 0.5 (not a target) at 128 too
+        assert (probability[mask > 0] >= 128).all() and (probability[mask == 0] <= 128).all()
 
 
 def test_amp_without_cuda_falls_back_to_fp32_and_channels_last_trains(

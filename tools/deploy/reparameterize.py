@@ -9,7 +9,8 @@ and the head). The result is checked against the eval-form model on a random
 input (exit 1 if the folded layers differ by more than --tolerance times
 max(1, max |logit|); see
 :func:`deploy_differences` for why end-to-end outputs may differ more) and saved as
-``{'state_dict', 'meta'}``. To test or run it, build the model in deploy form:
+``{'state_dict', 'meta'}``, ``meta.dataset_meta`` kept from CKPT (the IRSTD
+classes and palette if CKPT has none). To test or run it, build the model in deploy form:
 ``tools/test.py CONFIG OUT --cfg-options model.backbone.deploy=True
 model.decode_head.deploy=True`` (the same options work for tools/infer.py).
 """
@@ -25,6 +26,7 @@ from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+from mmseg_serank.apis import checkpoint_dataset_meta
 
 
 def build_model(config: str, cfg_options: Optional[dict] = None) -> torch.nn.Module:
@@ -108,7 +110,7 @@ def main() -> int:
     args = parser.parse_args()
 
     model = build_model(args.config, args.cfg_options)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    source = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.eval()
     deployed = switch_to_deploy(copy.deepcopy(model))
     differences = deploy_differences(model, deployed,
@@ -123,7 +125,9 @@ def main() -> int:
               file=sys.stderr)
         return 1
     meta = {'deploy': 'cdc+bn folded', 'source': str(args.checkpoint),
-            'config': str(args.config)}
+            'config': str(args.config),
+            # classes and palette for mmseg's inferencers and visualiser
+            'dataset_meta': checkpoint_dataset_meta(source)}
     torch.save({'state_dict': deployed.state_dict(), 'meta': meta}, args.out)
     print(f'wrote {args.out}')
     return 0

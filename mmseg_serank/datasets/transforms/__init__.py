@@ -1,9 +1,9 @@
 """Registered in mmseg's registries on import."""
 from .geometric import PadToMinSize, RandomRescaleLongSide, ResizeToBase
-from .loading import BinarizeMask, LoadIRAnnotations, LoadIRImageFromFile
+from .loading import BinarizeMask, IRInferencerLoader, LoadIRAnnotations, LoadIRImageFromFile
 from .photometric import RandomGaussianBlur
 
 __all__ = [
-    'LoadIRImageFromFile', 'LoadIRAnnotations', 'BinarizeMask', 'RandomRescaleLongSide',
-    'PadToMinSize', 'ResizeToBase', 'RandomGaussianBlur'
+    'LoadIRImageFromFile', 'LoadIRAnnotations', 'IRInferencerLoader', 'BinarizeMask',
+    'RandomRescaleLongSide', 'PadToMinSize', 'ResizeToBase', 'RandomGaussianBlur'
 ]

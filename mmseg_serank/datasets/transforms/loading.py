@@ -7,7 +7,8 @@ loaders here decode every format IRSTD sets use (see
 :mod:`mmseg_serank.datasets.ir_image_io`) and always produce {0, 1} masks.
 """
 import logging
-from typing import Sequence, Set, Tuple
+import os
+from typing import Sequence, Set, Tuple, Union
 
 import cv2
 import numpy as np
@@ -15,7 +16,13 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 
-from ..ir_image_io import HIGH_BIT_DEPTH_MODES, binarize_mask, read_binary_mask, read_ir_image
+from ..ir_image_io import (
+    HIGH_BIT_DEPTH_MODES,
+    binarize_mask,
+    ir_array_to_bgr,
+    read_binary_mask,
+    read_ir_image,
+)
 
 #: Relative aspect-ratio difference below which a mask of another size is taken
 #: to be a uniformly rescaled copy of its image's mask.
@@ -65,8 +72,13 @@ class LoadIRImageFromFile(BaseTransform):
 
     Grey, RGB, RGBA (alpha dropped), palette, BMP, TIFF and 16-bit files are
     accepted; truncated or corrupt files raise an error naming the file.
+    Without an ``img_path`` an array already in ``img`` (as ``mmseg.apis``
+    inference passes it: grey, BGR or BGRA, any bit depth, as
+    ``cv2.imread(path, cv2.IMREAD_UNCHANGED)`` returns it) is converted the
+    same way, so an array and its file give the same input.
 
-    Required keys: ``img_path``. Added keys: ``img``, ``img_shape``, ``ori_shape``.
+    Required keys: ``img_path`` or ``img``. Added keys: ``img``, ``img_shape``,
+    ``ori_shape`` (``img_path`` None for an array).
 
     Args:
         high_bit_depth: how frames deeper than 8 bits reach 0..255: ``'minmax'``
@@ -87,7 +99,14 @@ class LoadIRImageFromFile(BaseTransform):
         self.to_float32 = to_float32
 
     def transform(self, results: dict) -> dict:
-        img = read_ir_image(results['img_path'], self.high_bit_depth, self.percentiles)
+        if results.get('img_path') is not None:
+            img = read_ir_image(results['img_path'], self.high_bit_depth, self.percentiles)
+        elif isinstance(results.get('img'), np.ndarray):
+            img = ir_array_to_bgr(results['img'], self.high_bit_depth, self.percentiles)
+            results['img_path'] = None
+        else:
+            raise KeyError(f'{self.__class__.__name__} needs an img_path or an image '
+                           f'array in img, got keys {sorted(results)}')
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
@@ -112,6 +131,10 @@ class LoadIRAnnotations(BaseTransform):
 
     Required keys: ``seg_map_path`` (and ``ori_shape``, ``img_path`` for the size
     check). Added keys: ``gt_seg_map``; ``'gt_seg_map'`` appended to ``seg_fields``.
+    A sample without ``seg_map_path`` (or with None) passes unchanged: that is
+    inference on a test pipeline (``mmseg.apis.inference_model``), not a dataset
+    sample, whose masks :class:`~mmseg_serank.datasets.IRSTDDataset` checks
+    when it is built.
 
     Args:
         resize_scaled_masks: resize a mask with the image's aspect ratio but
@@ -122,6 +145,8 @@ class LoadIRAnnotations(BaseTransform):
         self.resize_scaled_masks = resize_scaled_masks
 
     def transform(self, results: dict) -> dict:
+        if results.get('seg_map_path') is None:
+            return results
         mask = read_binary_mask(results['seg_map_path'])
         mask = fit_mask_to_image(mask, results, self.resize_scaled_masks)
         results['gt_seg_map'] = mask
@@ -136,6 +161,8 @@ class LoadIRAnnotations(BaseTransform):
 class BinarizeMask(BaseTransform):
     """Turn an already loaded ``gt_seg_map`` into {0, 1}: for use after mmseg's loader.
 
+    A sample without that key (inference, no mask loaded) passes unchanged.
+
     Args:
         key: the results key holding the mask.
         resize_scaled_masks: as in :class:`LoadIRAnnotations`.
@@ -146,6 +173,8 @@ class BinarizeMask(BaseTransform):
         self.resize_scaled_masks = resize_scaled_masks
 
     def transform(self, results: dict) -> dict:
+        if results.get(self.key) is None:
+            return results
         mask = binarize_mask(np.asarray(results[self.key]))
         results[self.key] = fit_mask_to_image(mask, results, self.resize_scaled_masks)
         return results
@@ -153,3 +182,20 @@ class BinarizeMask(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(key={self.key!r}, '
                 f'resize_scaled_masks={self.resize_scaled_masks})')
+
+
+@TRANSFORMS.register_module()
+class IRInferencerLoader(LoadIRImageFromFile):
+    """:class:`LoadIRImageFromFile` for inferencers, which pass each input as
+    it is: a path, an image array or a results dict (mmseg's
+    ``InferencerLoader`` does the same for ``LoadImageFromFile``)."""
+
+    def transform(self, results: Union[str, os.PathLike, np.ndarray, dict]) -> dict:
+        if isinstance(results, (str, os.PathLike)):
+            results = dict(img_path=os.fspath(results))
+        elif isinstance(results, np.ndarray):
+            results = dict(img=results)
+        elif not isinstance(results, dict):
+            raise TypeError(f'{self.__class__.__name__} takes a path, an image array or '
+                            f'a dict, got {type(results).__name__}')
+        return super().transform(dict(results))

@@ -17,7 +17,11 @@ from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
 
 from ...evaluation.functional import check_detection_settings, detect_targets
-from ...evaluation.metrics.irstd_metric import read_probability_and_target
+from ...evaluation.metrics.irstd_metric import (
+    read_probability_and_target,
+    scored_prediction,
+)
+from ...thresholds import check_threshold
 from ...visualization import draw_detection_overlay, prepare_picture_dir, write_picture
 
 __all__ = ['IRSTDVisualizationHook']
@@ -37,7 +41,9 @@ class IRSTDVisualizationHook(Hook):
         out_dir: output directory; default ``<work_dir>/<timestamp>/irstd_vis``.
             Test pictures go there directly, validation pictures into
             ``val_iter_<iteration>`` sub-directories.
-        threshold: probability above which a pixel is predicted target.
+        threshold: ``None`` (default) draws the segmentor's ``pred_sem_seg``
+            (the head's threshold); a value must agree with it, as in
+            :class:`~mmseg_serank.evaluation.IRSTDMetric`.
         match_distance: centroid distance (px) below which a prediction hits.
         connectivity: 8 or 4.
         min_display_size: enlarge small images to at least this long side.
@@ -57,7 +63,7 @@ class IRSTDVisualizationHook(Hook):
                  draw: bool = False,
                  interval: int = 1,
                  out_dir: Optional[str] = None,
-                 threshold: float = 0.5,
+                 threshold: Optional[float] = None,
                  match_distance: float = 3.0,
                  connectivity: int = 8,
                  min_display_size: int = 512,
@@ -73,7 +79,8 @@ class IRSTDVisualizationHook(Hook):
         self.draw = draw
         self.interval = interval
         self.out_dir = out_dir
-        self.threshold = threshold
+        self.threshold = (None if threshold is None else
+                          check_threshold(threshold, 'IRSTDVisualizationHook threshold'))
         self.match_distance = match_distance
         self.connectivity = connectivity
         self.min_display_size = min_display_size
@@ -112,7 +119,10 @@ class IRSTDVisualizationHook(Hook):
         for data_sample in data_samples:
             sample = data_sample.to_dict()
             arrays = read_probability_and_target(sample)
-            detection = detect_targets(arrays['probability'] > self.threshold,
+            # The IRSTDMetric rule, so pictures show what was scored.
+            prediction = scored_prediction(arrays['probability'],
+                                           arrays.get('prediction'), self.threshold)
+            detection = detect_targets(prediction,
                                        arrays['target'], self.connectivity,
                                        self.match_distance)
             image_path = sample['img_path']

@@ -21,6 +21,7 @@ from mmengine.logging import print_log
 from mmseg.registry import METRICS
 from scipy.special import expit
 
+from ...thresholds import check_threshold
 from ..functional import (
     check_detection_settings,
     detect_targets,
@@ -31,9 +32,12 @@ from ..functional import (
 from .irstd_curves import summarize_sweep, write_sweep_outputs
 from .irstd_table import format_metrics_table
 
-__all__ = ['IRSTDMetric', 'read_probability_and_target']
+__all__ = ['IRSTDMetric', 'read_probability_and_target', 'scored_prediction']
 
 ThresholdSpec = Optional[Union[int, Sequence[float]]]
+
+#: The heads' default threshold, used for samples without a ``pred_sem_seg``.
+DEFAULT_THRESHOLD = 0.5
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -73,7 +77,8 @@ def _outside_unit_interval(values: np.ndarray) -> bool:
 
 
 def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
-    """Target probability map, binary mask and its flat indices of a sample.
+    """Target probability map, binary mask and its flat indices of a sample,
+    and the segmentor's prediction (``pred_sem_seg`` as bool) when it has one.
 
     mmseg 1.2.2 stores ``sigmoid(logits)`` as ``seg_logits`` for single-channel
     heads (already probabilities) and raw logits for multi-channel heads, where
@@ -125,7 +130,33 @@ def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
         raise ValueError(
             f'{source}: prediction shape {probability.shape} differs from '
             f'ground truth shape {target.shape}.')
-    return dict(probability=probability, target=target, target_indices=target_indices)
+    arrays = dict(probability=probability, target=target, target_indices=target_indices)
+    if 'pred_sem_seg' in data_sample:
+        prediction = torch.as_tensor(data_sample['pred_sem_seg']['data']).detach().cpu()
+        arrays['prediction'] = prediction.bool().numpy().reshape(prediction.shape[-2:])
+        if arrays['prediction'].shape != target.shape:
+            raise ValueError(
+                f'{source}: pred_sem_seg shape {arrays["prediction"].shape} differs '
+                f'from ground truth shape {target.shape}.')
+    return arrays
+
+
+def scored_prediction(probability: np.ndarray, prediction: Optional[np.ndarray],
+                      threshold: Optional[float]) -> np.ndarray:
+    """The mask that is scored and drawn: the segmentor's ``prediction`` (its
+    head's threshold) when ``threshold`` is None, else ``probability >
+    threshold``, which must then agree with a given ``prediction``."""
+    if threshold is None:
+        return probability > DEFAULT_THRESHOLD if prediction is None else prediction
+    thresholded = probability > threshold
+    if prediction is not None and not np.array_equal(thresholded, prediction):
+        raise ValueError(
+            f'threshold={threshold} (IRSTDMetric / IRSTDVisualizationHook) disagrees '
+            "with the segmentor's prediction (pred_sem_seg, made with "
+            'model.decode_head.threshold): the scores would not describe the saved '
+            'masks. Set the threshold once, as model.decode_head.threshold, and leave '
+            "the metric's and the hook's threshold unset.")
+    return thresholded
 
 
 @METRICS.register_module()
@@ -140,8 +171,13 @@ class IRSTDMetric(BaseMetric):
     without targets) is NaN.
 
     Args:
-        threshold: a pixel is predicted target when its probability is
-            strictly above this.
+        threshold: ``None`` (default) scores the segmentor's ``pred_sem_seg``,
+            i.e. its head's ``threshold``, the one setting the model, the
+            pictures and ``tools/infer.py`` use (samples without a prediction:
+            0.5, the heads' default). A value in [0, 1) thresholds the
+            probability; it must then agree with the model, so a prediction
+            that differs from ``probability > threshold`` is an error (set
+            ``model.decode_head.threshold`` instead).
         match_distance: a predicted component hits a target when their
             centroids are strictly closer than this (pixels).
         connectivity: 8 (diagonal neighbours join, BasicIRSTD) or 4.
@@ -161,7 +197,7 @@ class IRSTDMetric(BaseMetric):
     default_prefix: Optional[str] = 'IRSTD'
 
     def __init__(self,
-                 threshold: float = 0.5,
+                 threshold: Optional[float] = None,
                  match_distance: float = 3.0,
                  connectivity: int = 8,
                  empty_image_iou: float = 0.0,
@@ -178,9 +214,8 @@ class IRSTDMetric(BaseMetric):
             raise ValueError(f'empty_image_iou is an IoU, so in [0, 1], got {empty_image_iou!r}')
         if not _is_count(curve_bins):
             raise ValueError(f'curve_bins must be an integer >= 1, got {curve_bins!r}')
-        if not 0 <= threshold < 1:
-            raise ValueError(f'threshold must be in [0, 1), got {threshold}')
-        self.threshold = threshold
+        self.threshold = (None if threshold is None else
+                          check_threshold(threshold, 'IRSTDMetric threshold'))
         self.match_distance = match_distance
         self.connectivity = connectivity
         self.empty_image_iou = empty_image_iou
@@ -217,15 +252,17 @@ class IRSTDMetric(BaseMetric):
     def score_image(self,
                     probability: np.ndarray,
                     target: np.ndarray,
-                    target_indices: Optional[np.ndarray] = None) -> dict:
+                    target_indices: Optional[np.ndarray] = None,
+                    prediction: Optional[np.ndarray] = None) -> dict:
         """Integer record of one image: pixel overlap, targets, false alarms.
 
         Args:
             probability: ``(H, W)`` target probability.
             target: ``(H, W)`` bool ground truth.
             target_indices: ``np.flatnonzero(target)`` if already known.
+            prediction: ``(H, W)`` bool prediction of the segmentor, if any.
         """
-        prediction = probability > self.threshold
+        prediction = scored_prediction(probability, prediction, self.threshold)
         targets = label_components(target, self.connectivity, target_indices)
         detection = detect_targets(prediction, target, self.connectivity,
                                    self.match_distance, targets=targets)

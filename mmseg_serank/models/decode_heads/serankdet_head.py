@@ -12,6 +12,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor
 
+from ...thresholds import check_threshold
 from ..layers import (
     LargeSelectiveFeatureFusion,
     cdc3x3_norm_act,
@@ -50,6 +51,9 @@ class SeRankDetHead(BaseDecodeHead):
         deep_supervision_weights (Sequence[float]): Loss weights of the six
             outputs in the reference order [side(d2), side(d3), side(d4),
             side(d5), side(e5), fused]; a zero weight skips that output.
+        threshold (float): Probability above which a pixel is target, in
+            [0, 1); the one threshold of ``pred_sem_seg``, IRSTDMetric and
+            ``tools/infer.py`` (see :mod:`mmseg_serank.thresholds`).
         deploy (bool): Build the inference-only deploy form (see
             :meth:`switch_to_deploy`) to load reparameterised checkpoints.
     """
@@ -77,6 +81,9 @@ class SeRankDetHead(BaseDecodeHead):
             dropout_ratio=dropout_ratio, norm_cfg=norm_cfg, act_cfg=act_cfg,
             input_transform='multiple_select', in_index=list(range(NUM_LEVELS)),
             **kwargs)
+        if self.out_channels == 1:
+            check_threshold(self.threshold, 'SeRankDetHead threshold '
+                            '(model.decode_head.threshold)')
         widths = list(in_channels)
         if len(widths) != NUM_LEVELS or widths[0] != channels:
             raise ValueError(f'SeRankDetHead needs {NUM_LEVELS} in_channels starting '
