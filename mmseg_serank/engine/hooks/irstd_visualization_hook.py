@@ -1,5 +1,6 @@
 """mmseg's SegVisualizationHook for IRSTD: native-range images, the metric's settings."""
 import os.path as osp
+import warnings
 from typing import Optional, Sequence
 
 import cv2
@@ -63,8 +64,12 @@ class IRSTDVisualizationHook(SegVisualizationHook):
             raise ValueError(f'interval must be >= 1, got {interval}')
         check_detection_settings(3.0 if match_distance is None else match_distance,
                                  8 if connectivity is None else connectivity)
-        super().__init__(draw=draw, interval=interval, show=show, wait_time=wait_time,
-                         backend_args=backend_args)
+        with warnings.catch_warnings():
+            # Off is this hook's normal state in the configs (--show-dir turns it on);
+            # the stock hook would warn about it in every training and test run.
+            warnings.filterwarnings('ignore', message='The draw is False')
+            super().__init__(draw=draw, interval=interval, show=show, wait_time=wait_time,
+                             backend_args=backend_args)
         if not isinstance(self._visualizer, IRSTDLocalVisualizer):
             # A config with another visualiser (or none): draw with an
             # IRSTDLocalVisualizer that stores through that visualiser's backends.
