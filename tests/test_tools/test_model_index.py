@@ -1,4 +1,5 @@
 """The model index: ``mim search`` / ``mim list`` see every config of an installed package."""
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -72,3 +73,17 @@ def test_mim_search_and_list_see_every_config_of_an_installed_package(tmp_path):
     listed = run_tool([MIM, 'list'], env_extra=env, timeout=120)
     assert 'mmseg-serank' in listed.stdout
 
+
+
+def test_published_numbers_agree_across_metafile_and_readmes():
+    """The metafile's IoU / nIoU are the ones both model-zoo tables print."""
+    published = {Path(m['Config']).name: (m['Results']['Metrics']['IoU'],
+                                          m['Results']['Metrics']['nIoU'])
+                 for m in _metafile_models() if 'Results' in m}
+    assert len(published) == 4
+    zoo = (REPO_ROOT / 'README.md').read_text()
+    config_readme = (REPO_ROOT / 'configs/serankdet/README.md').read_text()
+    for config, (iou, niou) in published.items():
+        assert re.search(rf'`serankdet/{re.escape(config)}` \|.*\| {iou} / {niou} \|', zoo), config
+        assert re.search(rf'\| {iou} \| {niou} \| \[config\]\(\./{re.escape(config)}\)',
+                         config_readme), config
