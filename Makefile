@@ -16,6 +16,9 @@ $(STAMP): requirements/ci.txt pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements/ci.txt
 	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	# mim reads <site-packages>/<package>/.mim/model-index.yml, which an editable (PEP 660)
+	# install does not create; site-packages/mmseg-serank (not importable) links it here.
+	$(VPY) -c "import os, sysconfig; d = os.path.join(sysconfig.get_paths()['purelib'], 'mmseg-serank'); os.makedirs(d, exist_ok=True); l = os.path.join(d, '.mim'); os.path.lexists(l) and os.remove(l); os.symlink(os.path.abspath('mmseg_serank/.mim'), l)"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

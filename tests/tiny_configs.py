@@ -6,10 +6,8 @@ from typing import List
 
 
 def set_serankdet_width(model: dict, width: int) -> None:
-    """Give a SeRankDet model config stage widths ``width * 2**i``."""
+    """Give a SeRankDet model config stage widths ``width * 2**i`` (the one setting)."""
     model['backbone']['base_channels'] = width
-    model['decode_head']['in_channels'] = [width * 2**i for i in range(5)]
-    model['decode_head']['channels'] = width
 
 
 def set_train_crop(pipeline: List[dict], side: int) -> None:

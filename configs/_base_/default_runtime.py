@@ -6,9 +6,11 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
+# Pictures of hits / misses / false alarms (IRSTDLocalVisualizer) go to every backend here;
+# add dict(type='TensorboardVisBackend') (pip install .[tensorboard]) to see them in TensorBoard.
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='IRSTDLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 # Stop at the first NaN/inf loss, before the poisoned weights reach a checkpoint.

@@ -7,12 +7,7 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_1500e.py',
 ]
-base_channels = 16
-model = dict(
-    backbone=dict(base_channels=base_channels),
-    decode_head=dict(
-        in_channels=[base_channels * 2**i for i in range(5)],
-        channels=base_channels))
+model = dict(backbone=dict(base_channels=16))  # the head follows (IRSTDEncoderDecoder)
 max_epochs = 20
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from ..evaluation.functional import Components, ImageDetection
 
-__all__ = ['OUTCOME_COLORS', 'draw_detection_overlay']
+__all__ = ['OUTCOME_COLORS', 'draw_detection_overlay', 'draw_ground_truth_overlay']
 
 # BGR, chosen to stay apart for the common red-green colour blindness too:
 # hits green, false alarms magenta-red, misses yellow, ground truth cyan.
@@ -142,3 +142,34 @@ def draw_detection_overlay(image: np.ndarray,
             _draw_box(canvas, box, scale, OUTCOME_COLORS['missed'], margin + 3,
                       'miss')
     return np.concatenate([canvas, _legend(canvas.shape[1], detection, title)])
+
+
+def draw_ground_truth_overlay(image: np.ndarray,
+                              target_mask: np.ndarray,
+                              title: Optional[str] = None,
+                              min_display_size: int = 512) -> np.ndarray:
+    """Draw only the ground truth (browsing a dataset, no prediction yet).
+
+    Every 8-connected target is outlined and boxed in the ground-truth colour
+    on the enlarged image; the strip below gives the title and the count.
+    Returns a BGR ``uint8`` picture; ``image`` as for :func:`draw_detection_overlay`.
+    """
+    image = _as_bgr(image)
+    height, width = image.shape[:2]
+    scale = max(1, int(np.ceil(min_display_size / max(height, width))))
+    canvas = cv2.resize(image, None, fx=scale, fy=scale,
+                        interpolation=cv2.INTER_NEAREST)
+    color = OUTCOME_COLORS['ground_truth']
+    mask = np.asarray(target_mask, bool)
+    _outline(canvas, mask, scale, color, 2)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                          connectivity=8)
+    for left, top, box_width, box_height, _ in stats[1:]:
+        _draw_box(canvas, (top, left, top + box_height - 1, left + box_width - 1), scale,
+                  color, max(6, 3 * scale), 'target')
+    lines = [text for text in (title, f'{count - 1} target(s)') if text is not None]
+    strip = np.full((len(lines) * 22 + 8, canvas.shape[1], 3), 32, np.uint8)
+    for row, text in enumerate(lines):
+        cv2.putText(strip, text, (8, 20 + 22 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (235, 235, 235), 1, cv2.LINE_AA)
+    return np.concatenate([canvas, strip])

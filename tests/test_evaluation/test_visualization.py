@@ -1,5 +1,7 @@
-"""Hit / miss / false-alarm pictures and the hook that writes them."""
+"""Hit / miss / false-alarm pictures, the visualiser that sends them to the vis
+backends and the hook that draws them."""
 import re
+from itertools import count
 from types import SimpleNamespace
 
 import cv2
@@ -11,7 +13,20 @@ from mmseg.structures import SegDataSample
 
 from mmseg_serank.engine.hooks import IRSTDVisualizationHook
 from mmseg_serank.evaluation.functional import detect_targets
-from mmseg_serank.visualization import OUTCOME_COLORS, draw_detection_overlay
+from mmseg_serank.visualization import (
+    OUTCOME_COLORS,
+    IRSTDLocalVisualizer,
+    draw_detection_overlay,
+)
+
+_names = count()
+
+
+def visualizer(tmp_path, *backends: str) -> IRSTDLocalVisualizer:
+    """A fresh current visualiser (the hooks pick the latest instance)."""
+    return IRSTDLocalVisualizer.get_instance(
+        f'irstd_vis_{next(_names)}', save_dir=str(tmp_path / 'run'),
+        vis_backends=[dict(type=backend) for backend in backends] or None)
 
 
 def scene():
@@ -55,13 +70,20 @@ def test_overlay_marks_each_outcome_in_its_colour():
     assert empty.shape == clean.shape
 
 
-def test_hook_writes_one_png_per_test_image(tmp_path):
-    image, prediction, target = scene()
-    image_path = tmp_path / 'scene_01.png'
-    cv2.imwrite(str(image_path), image)
+def scene_sample(tmp_path, name: str = 'scene_01.png', image=None) -> SegDataSample:
+    scene_image, prediction, target = scene()
+    image_path = tmp_path / name
+    encoded = cv2.imencode('.png', scene_image if image is None else image)[1]
+    image_path.write_bytes(encoded.tobytes())
     sample = SegDataSample(metainfo=dict(img_path=str(image_path)))
     sample.seg_logits = PixelData(data=torch.as_tensor(prediction * 0.8)[None].float())
     sample.gt_sem_seg = PixelData(data=torch.as_tensor(target.astype(np.int64))[None])
+    return sample
+
+
+def test_hook_writes_one_png_per_test_image(tmp_path):
+    visualizer(tmp_path)
+    sample = scene_sample(tmp_path)
     out_dir = tmp_path / 'vis'
     hook = IRSTDVisualizationHook(draw=True, out_dir=str(out_dir))
     runner = SimpleNamespace(iter=7, work_dir=str(tmp_path), timestamp='t')
@@ -78,12 +100,8 @@ def test_hook_writes_one_png_per_test_image(tmp_path):
 def test_hook_raises_on_a_picture_name_over_255_bytes(tmp_path):
     """An image file without extension and a 254-byte name gives a 258-byte
     picture name; cv2.imwrite only returned False there."""
-    image, prediction, target = scene()
-    image_path = tmp_path / ('n' * 254)
-    image_path.write_bytes(cv2.imencode('.png', image)[1].tobytes())
-    sample = SegDataSample(metainfo=dict(img_path=str(image_path)))
-    sample.seg_logits = PixelData(data=torch.as_tensor(prediction * 0.8)[None].float())
-    sample.gt_sem_seg = PixelData(data=torch.as_tensor(target.astype(np.int64))[None])
+    visualizer(tmp_path)
+    sample = scene_sample(tmp_path, 'n' * 254)
     out_dir = tmp_path / 'vis'
     hook = IRSTDVisualizationHook(draw=True, out_dir=str(out_dir))
     runner = SimpleNamespace(iter=1, work_dir=str(tmp_path), timestamp='t')
@@ -96,3 +114,71 @@ def test_hook_raises_on_a_picture_name_over_255_bytes(tmp_path):
 def test_hook_refuses_detection_settings_the_metric_refuses(settings):
     with pytest.raises(ValueError, match=next(iter(settings))):
         IRSTDVisualizationHook(draw=True, **settings)
+
+
+def tensorboard_images(log_dir) -> dict:
+    """``{tag: [(step, BGR picture), ...]}`` read back from the event files in ``log_dir``."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(log_dir), size_guidance={'images': 0})
+    events.Reload()
+    return {tag: [(event.step, cv2.imdecode(np.frombuffer(event.encoded_image_string,
+                                                          np.uint8), cv2.IMREAD_COLOR))
+                  for event in events.Images(tag)]
+            for tag in events.Tags()['images']}
+
+
+def test_stock_hook_sends_the_outcome_picture_to_every_backend(tmp_path):
+    """mmseg's SegVisualizationHook + IRSTDLocalVisualizer: LocalVisBackend files
+    and TensorBoard events both get the hit / miss / false-alarm picture."""
+    pytest.importorskip('tensorboard')
+    from mmseg.engine.hooks import SegVisualizationHook
+    visualizer(tmp_path, 'LocalVisBackend', 'TensorboardVisBackend')
+    sample = scene_sample(tmp_path)
+    hook = SegVisualizationHook(draw=True, interval=1)
+    hook.after_test_iter(SimpleNamespace(iter=7), 0, {}, [sample])
+    vis_data = tmp_path / 'run' / 'vis_data'
+    local = cv2.imread(str(vis_data / 'vis_image' / 'test_scene_01.png_7.png'))
+    assert local is not None
+    logged = tensorboard_images(vis_data)
+    assert list(logged) == ['test_scene_01.png']
+    (step, picture), = logged['test_scene_01.png']
+    assert step == 7 and np.array_equal(picture, local)
+    for outcome in ('hit', 'missed', 'false_alarm', 'ground_truth'):
+        assert has_color(picture, OUTCOME_COLORS[outcome]), outcome
+    # Not darkened: the background (grey 90) keeps its value, enlarged 512/50 -> 11x.
+    assert (picture[0:100, 200:500] == 90).all()
+
+
+def test_irstd_hook_sends_pictures_to_the_backends_without_out_dir(tmp_path):
+    visualizer(tmp_path, 'LocalVisBackend')
+    hook = IRSTDVisualizationHook(draw=True)
+    hook.after_val_iter(SimpleNamespace(iter=3), 0, {}, [scene_sample(tmp_path)])
+    assert [p.name for p in (tmp_path / 'run/vis_data/vis_image').iterdir()] == [
+        'val_scene_01_3.png']
+
+
+def test_irstd_hook_shows_a_dim_16_bit_frame_with_its_range(tmp_path):
+    """The stock hook decodes to 8-bit colour (a 1000..1300 frame turns black);
+    this hook reads the frame unchanged and the visualiser stretches it."""
+    image, _, target = scene()
+    dim = (1000 + image.astype(np.uint16)).astype(np.uint16)
+    visualizer(tmp_path)
+    out_dir = tmp_path / 'vis'
+    hook = IRSTDVisualizationHook(draw=True, out_dir=str(out_dir))
+    hook.after_test_iter(SimpleNamespace(iter=0), 0, {},
+                         [scene_sample(tmp_path, 'dim.png', image=dim)])
+    picture = cv2.imread(str(out_dir / 'dim.png'))
+    assert picture[0:100, 200:500].min() == picture[0:100, 200:500].max() == 0
+    assert picture[:400].max() == 255  # the targets, stretched to white
+
+
+def test_irstd_hook_draws_outcomes_into_another_visualizers_backends(tmp_path):
+    """A config with mmseg's SegLocalVisualizer (or none) still gets outcome pictures."""
+    from mmseg.visualization import SegLocalVisualizer
+    SegLocalVisualizer.get_instance(f'stock_{next(_names)}', save_dir=str(tmp_path / 'run'),
+                                    vis_backends=[dict(type='LocalVisBackend')])
+    hook = IRSTDVisualizationHook(draw=True)
+    hook.after_test_iter(SimpleNamespace(iter=0), 0, {}, [scene_sample(tmp_path)])
+    picture = cv2.imread(str(tmp_path / 'run/vis_data/vis_image/test_scene_01_0.png'))
+    for outcome in ('hit', 'missed', 'false_alarm'):
+        assert has_color(picture, OUTCOME_COLORS[outcome]), outcome

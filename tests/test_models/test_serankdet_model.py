@@ -164,20 +164,58 @@ def test_syncbn_by_config_keeps_the_parameter_names():
     synced.load_state_dict(plain.state_dict(), strict=True)
 
 
-def test_backbone_width_without_head_in_channels_names_both_settings():
-    """base_channels changed alone (the head keeps the config's widths)."""
+def _loss_sample(size: int = 32) -> SegDataSample:
+    sample = SegDataSample(
+        gt_sem_seg=PixelData(data=torch.zeros(1, size, size, dtype=torch.long)))
+    sample.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size),
+                             pad_shape=(size, size)))
+    return sample
+
+
+def test_base_channels_alone_sets_the_width_of_backbone_and_head():
+    """One setting: the default config with only model.backbone.base_channels changed."""
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(BASE_MODEL_CONFIG)
+    cfg.model.backbone.base_channels = 8
+    model = MODELS.build(cfg.model)
+    assert model.backbone.out_channels == (8, 16, 32, 64, 128)
+    assert model.decode_head.in_channels == [8, 16, 32, 64, 128]
+    assert model.decode_head.channels == 8
+    losses = model.loss(torch.rand(1, 3, 32, 32), [_loss_sample()])
+    assert torch.isfinite(losses['decode.loss_softiou'])
+    # Same modules and state-dict keys as mmseg's EncoderDecoder with explicit widths
+    # (checkpoints of either load into the other).
+    explicit = copy.deepcopy(cfg.model)
+    explicit.type = 'EncoderDecoder'
+    explicit.decode_head.update(in_channels=[8, 16, 32, 64, 128], channels=8)
+    stock = MODELS.build(explicit)
+    assert {k: v.shape for k, v in stock.state_dict().items()} == {
+        k: v.shape for k, v in model.state_dict().items()}
+    stock.load_state_dict(model.state_dict(), strict=True)
+
+
+def test_explicit_head_widths_are_kept_and_a_mismatch_names_the_settings():
     init_default_scope('mmseg')
     cfg = Config.fromfile(BASE_MODEL_CONFIG)
     cfg.model.backbone.base_channels = 4
+    cfg.model.decode_head.update(in_channels=[8, 16, 32, 64, 128], channels=8)
     model = MODELS.build(cfg.model)
-    sample = SegDataSample(gt_sem_seg=PixelData(data=torch.zeros(1, 32, 32, dtype=torch.long)))
-    sample.set_metainfo(dict(img_shape=(32, 32), ori_shape=(32, 32), pad_shape=(32, 32)))
+    assert model.decode_head.in_channels == [8, 16, 32, 64, 128]
+    assert model.decode_head.channels == 8
     expected = re.escape('widths [4, 8, 16, 32, 64] but model.decode_head.in_channels is '
-                         '[64, 128, 256, 512, 1024]; with model.backbone.base_channels=4 set '
-                         'model.decode_head.in_channels=[4, 8, 16, 32, 64] and '
-                         'model.decode_head.channels=4')
+                         '[8, 16, 32, 64, 128]; set model.decode_head.in_channels=None and '
+                         'model.decode_head.channels=None')
     with pytest.raises(ValueError, match=expected):
-        model.loss(torch.rand(1, 3, 32, 32), [sample])
+        model.loss(torch.rand(1, 3, 32, 32), [_loss_sample()])
     model.eval()
     with pytest.raises(ValueError, match=expected), torch.no_grad():
-        model.predict(torch.rand(1, 3, 32, 32), [sample])
+        model.predict(torch.rand(1, 3, 32, 32), [_loss_sample()])
+
+
+def test_head_widths_left_none_under_stock_encoder_decoder_name_the_segmentor():
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(BASE_MODEL_CONFIG)
+    cfg.model.type = 'EncoderDecoder'
+    with pytest.raises(ValueError, match="in_channels/channels are None; model.type="
+                                         "'IRSTDEncoderDecoder' fills them"):
+        MODELS.build(cfg.model)

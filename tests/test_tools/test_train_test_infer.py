@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import torch
+
+from mmseg_serank.visualization import OUTCOME_COLORS
 
 from .conftest import DEMO_CONFIG, run_tool, tiny_model_options, tiny_run_options
 
@@ -62,9 +65,48 @@ def test_mim_train_and_test_use_the_plugin(tiny_synthetic_root, tmp_path):
                        '--work-dir', work_dir / 'test', '--show-dir', show_dir,
                        '--cfg-options', *tiny_run_options(tiny_synthetic_root, max_epochs=1)])
     assert 'IRSTD/IoU' in result.stdout + result.stderr
-    # mmseg's own test script draws through the configs' IRSTDVisualizationHook.
+    # mmseg's own test script draws through the configs' IRSTDVisualizationHook and
+    # IRSTDLocalVisualizer, whose LocalVisBackend writes <show-dir>/vis_data/vis_image.
     test_names = (tiny_synthetic_root / 'splits' / 'test.txt').read_text().split()
-    assert sorted(p.stem for p in (show_dir / 'irstd_vis').glob('*.png')) == sorted(test_names)
+    pictures = (show_dir / 'vis_data' / 'vis_image').glob('*.png')
+    assert sorted(p.name for p in pictures) == sorted(f'test_{n}_0.png' for n in test_names)
+
+
+def test_test_run_sends_the_pictures_to_tensorboard(trained_run, tiny_synthetic_root,
+                                                    tmp_path):
+    """vis_backends with TensorboardVisBackend and mmseg's stock SegVisualizationHook:
+    the event file holds one hit / miss / false-alarm picture per test image, the
+    same picture the LocalVisBackend writes."""
+    pytest.importorskip('tensorboard')
+    work_dir, _ = trained_run
+    config = tmp_path / 'tensorboard_config.py'
+    config.write_text(
+        f'_base_ = [{str(DEMO_CONFIG)!r}]\n'
+        "vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]\n"
+        'visualizer = dict(vis_backends=vis_backends)\n'
+        "default_hooks = dict(visualization=dict(_delete_=True, type='SegVisualizationHook',"
+        ' draw=True, interval=1))\n')
+    run_tool([sys.executable, 'tools/test.py', config, work_dir / 'epoch_2.pth',
+              '--work-dir', tmp_path / 'test', '--cfg-options',
+              *tiny_run_options(tiny_synthetic_root)])
+    vis_data, = (tmp_path / 'test').glob('*/vis_data')
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(vis_data), size_guidance={'images': 0})
+    events.Reload()
+    logged = {tag: [(event.step, cv2.imdecode(np.frombuffer(event.encoded_image_string,
+                                                            np.uint8), cv2.IMREAD_COLOR))
+                    for event in events.Images(tag)]
+              for tag in events.Tags()['images']}
+    test_names = (tiny_synthetic_root / 'splits' / 'test.txt').read_text().split()
+    assert sorted(logged) == sorted(f'test_{name}.png' for name in test_names)
+    ground_truth = np.array(OUTCOME_COLORS['ground_truth'], np.uint8)
+    outlined = 0
+    for tag, [(step, picture)] in logged.items():
+        local = cv2.imread(str(vis_data / 'vis_image' / f'{tag}_{step}.png'))
+        assert np.array_equal(picture, local), tag
+        assert picture.shape[1] >= 512  # 64 px images enlarged for the tiny targets
+        outlined += bool((picture == ground_truth).all(axis=-1).any())
+    assert outlined, 'no picture shows a ground-truth outline'
 
 
 def test_infer_on_a_folder_writes_maps_and_targets(trained_run, tiny_synthetic_root,

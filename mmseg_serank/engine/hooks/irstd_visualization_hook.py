@@ -1,60 +1,52 @@
-"""Write hit / miss / false-alarm pictures during validation and testing.
-
-mmseg's SegVisualizationHook paints class colours, which hides targets of a
-few pixels; this hook draws IRSTD outcomes instead (see
-:func:`mmseg_serank.visualization.draw_detection_overlay`).
-"""
-import os
+"""mmseg's SegVisualizationHook for IRSTD: native-range images, the metric's settings."""
 import os.path as osp
 import warnings
 from typing import Optional, Sequence
 
+import cv2
 import mmcv
 import mmengine.fileio as fileio
-from mmengine.hooks import Hook
+import numpy as np
 from mmengine.runner import Runner
+from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
 
-from ...evaluation.functional import check_detection_settings, detect_targets
-from ...evaluation.metrics.irstd_metric import (
-    read_probability_and_target,
-    scored_prediction,
-)
+from ...evaluation.functional import check_detection_settings
 from ...thresholds import check_threshold
-from ...visualization import draw_detection_overlay, prepare_picture_dir, write_picture
+from ...visualization import IRSTDLocalVisualizer, prepare_picture_dir
 
 __all__ = ['IRSTDVisualizationHook']
 
 
 @HOOKS.register_module()
-class IRSTDVisualizationHook(Hook):
-    """Save one PNG per image showing hits, misses and false alarms.
+class IRSTDVisualizationHook(SegVisualizationHook):
+    """Draw hits, misses and false alarms through the runner's visualiser.
 
-    Use the same ``threshold``, ``match_distance`` and ``connectivity`` as
-    the IRSTDMetric so the pictures agree with the scores.
+    The drawing and the vis backends (local files, TensorBoard, ...) are the
+    runner's :class:`IRSTDLocalVisualizer`'s, as with the stock hook (with
+    another visualiser in the config, an IRSTDLocalVisualizer draws and that
+    visualiser's backends store the pictures). This subclass
+    changes only what the stock hook cannot do for IRSTD images:
+
+    - it decodes images unchanged (the stock hook converts to 8-bit colour,
+      which shifts 16-bit infrared frames to near black); the visualiser
+      normalises them for display;
+    - it passes the metric's ``threshold`` / ``match_distance`` /
+      ``connectivity`` (``tools/test.py`` copies them from the IRSTDMetric), so
+      the pictures agree with the scores;
+    - with ``out_dir`` it writes one ``<image name>.png`` per image there
+      (validation: ``val_iter_<iteration>/``), checking the folder before the
+      first batch; without it the pictures go to the visualiser's backends as
+      ``<mode>_<image name>`` at step ``runner.iter``.
 
     Args:
-        draw: off by default, like mmseg's hook (tools/test.py --show-dir
-            turns it on).
-        interval: draw the images of every ``interval``-th batch.
-        out_dir: output directory; default ``<work_dir>/<timestamp>/irstd_vis``.
-            Test pictures go there directly, validation pictures into
-            ``val_iter_<iteration>`` sub-directories.
-        threshold: ``None`` (default) draws the segmentor's ``pred_sem_seg``
-            (the head's threshold); a value must agree with it, as in
-            :class:`~mmseg_serank.evaluation.IRSTDMetric`.
-        match_distance: centroid distance (px) below which a prediction hits.
-        connectivity: 8 or 4.
-        min_display_size: enlarge small images to at least this long side.
-        backend_args: mmengine file backend arguments for reading images.
-        show, wait_time: set by mmseg's stock ``tools/test.py --show``; there
-            is no window here, so ``show`` only warns and pictures are saved.
-
-    mmseg's stock ``tools/test.py --show-dir DIR`` (and ``mim test``) turns
-    ``draw`` on and sets ``visualizer.save_dir``; without ``out_dir`` the
-    pictures go to ``DIR/irstd_vis``, so the stock entry points give these
-    pictures too.
+        draw, interval, show, wait_time, backend_args: as
+            :class:`SegVisualizationHook` (``interval`` defaults to every batch).
+        out_dir: folder for one picture file per image (``tools/test.py
+            --show-dir``); ``None`` sends the pictures to the vis backends.
+        threshold, match_distance, connectivity: detection settings; ``None``
+            keeps the visualiser's.
     """
 
     priority = 'LOW'
@@ -62,81 +54,69 @@ class IRSTDVisualizationHook(Hook):
     def __init__(self,
                  draw: bool = False,
                  interval: int = 1,
+                 show: bool = False,
+                 wait_time: float = 0.,
+                 backend_args: Optional[dict] = None,
                  out_dir: Optional[str] = None,
                  threshold: Optional[float] = None,
-                 match_distance: float = 3.0,
-                 connectivity: int = 8,
-                 min_display_size: int = 512,
-                 backend_args: Optional[dict] = None,
-                 show: bool = False,
-                 wait_time: float = 0.0) -> None:
+                 match_distance: Optional[float] = None,
+                 connectivity: Optional[int] = None) -> None:
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
-        check_detection_settings(match_distance, connectivity)
-        if show:
-            warnings.warn('IRSTDVisualizationHook cannot open windows; the '
-                          'pictures are saved instead (see out_dir).', stacklevel=2)
-        self.draw = draw
-        self.interval = interval
+        check_detection_settings(3.0 if match_distance is None else match_distance,
+                                 8 if connectivity is None else connectivity)
+        if threshold is not None:
+            threshold = check_threshold(threshold, 'IRSTDVisualizationHook threshold')
+        with warnings.catch_warnings():
+            # Off is this hook's normal state in the configs (--show-dir turns it on);
+            # the stock hook would warn about it in every training and test run.
+            warnings.filterwarnings('ignore', message='The draw is False')
+            super().__init__(draw=draw, interval=interval, show=show, wait_time=wait_time,
+                             backend_args=backend_args)
+        if not isinstance(self._visualizer, IRSTDLocalVisualizer):
+            # A config with another visualiser (or none): draw with an
+            # IRSTDLocalVisualizer that stores through that visualiser's backends.
+            drawing = IRSTDLocalVisualizer(name=f'{self._visualizer.instance_name}_irstd')
+            drawing._vis_backends = self._visualizer._vis_backends
+            self._visualizer = drawing
         self.out_dir = out_dir
-        self.threshold = (None if threshold is None else
-                          check_threshold(threshold, 'IRSTDVisualizationHook threshold'))
-        self.match_distance = match_distance
-        self.connectivity = connectivity
-        self.min_display_size = min_display_size
-        self.backend_args = backend_args
-
-    def _base_dir(self, runner: Runner) -> str:
-        if self.out_dir is not None:
-            return self.out_dir
-        save_dir = (runner.cfg.get('visualizer') or {}).get('save_dir')
-        if save_dir:  # mmseg's stock tools/test.py --show-dir
-            return osp.join(save_dir, 'irstd_vis')
-        return osp.join(runner.work_dir, runner.timestamp, 'irstd_vis')
+        self.detection_settings = {
+            key: value for key, value in (('threshold', threshold),
+                                          ('match_distance', match_distance),
+                                          ('connectivity', connectivity))
+            if value is not None}
 
     def before_run(self, runner: Runner) -> None:
         """Fail before the first batch, not after it, if no picture can be saved."""
-        if self.draw:
-            prepare_picture_dir(self._base_dir(runner))
+        if self.draw and self.out_dir is not None:
+            prepare_picture_dir(self.out_dir)
 
-    def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
-                       outputs: Sequence[SegDataSample]) -> None:
-        if self.draw and self.every_n_inner_iters(batch_idx, self.interval):
-            out_dir = osp.join(self._base_dir(runner), f'val_iter_{runner.iter}')
-            self.draw_samples(outputs, out_dir)
+    def _read_image(self, path: str) -> np.ndarray:
+        """The image as stored (gray or RGB, any depth), in RGB order."""
+        image = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args),
+                                 flag='unchanged')
+        if image is None:
+            raise ValueError(f'{path}: cannot decode the image to draw')
+        if image.ndim == 3 and image.shape[2] == 4:
+            return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+        if image.ndim == 3 and image.shape[2] == 3:
+            return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        return image.reshape(image.shape[:2])
 
-    def after_test_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
-                        outputs: Sequence[SegDataSample]) -> None:
-        if self.draw and self.every_n_inner_iters(batch_idx, self.interval):
-            self.draw_samples(outputs, self._base_dir(runner))
-
-    def draw_samples(self, data_samples: Sequence[SegDataSample], out_dir: str) -> None:
-        """Draw each sample (prediction, ground truth, image file) to ``out_dir``.
-
-        Raises OSError naming the path when a folder or picture cannot be written.
-        """
-        os.makedirs(out_dir, exist_ok=True)
-        for data_sample in data_samples:
-            sample = data_sample.to_dict()
-            arrays = read_probability_and_target(sample)
-            # The IRSTDMetric rule, so pictures show what was scored.
-            prediction = scored_prediction(arrays['probability'],
-                                           arrays.get('prediction'), self.threshold)
-            detection = detect_targets(prediction,
-                                       arrays['target'], self.connectivity,
-                                       self.match_distance)
-            image_path = sample['img_path']
-            image = mmcv.imfrombytes(
-                fileio.get(image_path, backend_args=self.backend_args),
-                flag='unchanged')
-            if image is None:
-                raise ValueError(f'{image_path}: cannot decode the image to draw')
-            if image.shape[:2] != arrays['target'].shape:
-                raise ValueError(
-                    f'{image_path}: image is {image.shape[:2]} but the '
-                    f'prediction is {arrays["target"].shape}; IRSTD pictures '
-                    'are drawn at native resolution.')
-            name = osp.splitext(osp.basename(image_path))[0]
-            picture = draw_detection_overlay(image, detection, title=name,
-                                             min_display_size=self.min_display_size)
-            write_picture(osp.join(out_dir, f'{name}.png'), picture)
+    def _after_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
+                    outputs: Sequence[SegDataSample], mode: str = 'val') -> None:
+        if not self.draw or mode == 'train' or not self.every_n_inner_iters(
+                batch_idx, self.interval):
+            return
+        out_dir = self.out_dir
+        if out_dir is not None and mode == 'val':
+            out_dir = osp.join(out_dir, f'val_iter_{runner.iter}')
+        if out_dir is not None:
+            prepare_picture_dir(out_dir)
+        for output in outputs:
+            stem = osp.splitext(osp.basename(output.img_path))[0]
+            self._visualizer.add_datasample(
+                f'{mode}_{stem}', self._read_image(output.img_path), data_sample=output,
+                show=self.show, wait_time=self.wait_time, step=runner.iter,
+                out_file=None if out_dir is None else osp.join(out_dir, f'{stem}.png'),
+                **self.detection_settings)

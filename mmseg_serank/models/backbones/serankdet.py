@@ -59,6 +59,8 @@ class SeRankDet(BaseModule):
             type='BN', requires_grad=True)
         act_cfg = act_cfg if act_cfg is not None else dict(type='ReLU')
         self.widths = [base_channels * 2**i for i in range(NUM_STAGES)]
+        # Read by IRSTDEncoderDecoder to size the decode head (one width setting).
+        self.out_channels = tuple(self.widths)
         stage_inputs = [in_channels] + self.widths[:-1]
         self.ddc_blocks = nn.ModuleList(
             DDCBlock(cin, cout, norm_cfg, act_cfg, cdc_theta)

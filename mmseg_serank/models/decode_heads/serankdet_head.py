@@ -44,9 +44,11 @@ class SeRankDetHead(BaseDecodeHead):
     of the fused prediction.
 
     Args:
-        in_channels (Sequence[int]): Widths of the five encoder features.
-        channels (int): Width of the first level (d2); must equal
-            ``in_channels[0]``.
+        in_channels (Sequence[int], optional): Widths of the five encoder
+            features. ``None`` in a config: :class:`IRSTDEncoderDecoder` fills
+            it from the backbone, so ``base_channels`` alone sets the width.
+        channels (int, optional): Width of the first level (d2); must equal
+            ``in_channels[0]``. ``None``: filled like ``in_channels``.
         cdc_theta (float): Theta of the decoder's central difference convs.
         deep_supervision_weights (Sequence[float]): Loss weights of the six
             outputs in the reference order [side(d2), side(d3), side(d4),
@@ -59,8 +61,8 @@ class SeRankDetHead(BaseDecodeHead):
     """
 
     def __init__(self,
-                 in_channels: Sequence[int] = (64, 128, 256, 512, 1024),
-                 channels: int = 64,
+                 in_channels: Optional[Sequence[int]] = (64, 128, 256, 512, 1024),
+                 channels: Optional[int] = 64,
                  *,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
@@ -72,6 +74,11 @@ class SeRankDetHead(BaseDecodeHead):
                  act_cfg: Optional[dict] = None,
                  deploy: bool = False,
                  **kwargs) -> None:
+        if in_channels is None or channels is None:
+            raise ValueError(
+                'SeRankDetHead: in_channels/channels are None; model.type='
+                "'IRSTDEncoderDecoder' fills them from the backbone (other segmentors "
+                'need them set in model.decode_head)')
         norm_cfg = norm_cfg if norm_cfg is not None else dict(
             type='BN', requires_grad=True)
         act_cfg = act_cfg if act_cfg is not None else dict(type='ReLU')
@@ -128,18 +135,17 @@ class SeRankDetHead(BaseDecodeHead):
     def _check_input_widths(self, encoded: Sequence[Tensor]) -> None:
         """Name both settings when the backbone's widths are not ``in_channels``.
 
-        Backbone and head are built separately from the config, so a changed
-        ``base_channels`` would otherwise surface as a conv shape error.
+        Explicit head widths that disagree with the backbone's (e.g. left from
+        an older config) would otherwise surface as a conv shape error.
         """
         widths = [feature.shape[1] for feature in encoded]
         if widths != list(self.in_channels):
-            base = widths[0]
             raise ValueError(
                 f'SeRankDetHead: the backbone gives features of widths {widths} but '
-                f'model.decode_head.in_channels is {list(self.in_channels)}; with '
-                f'model.backbone.base_channels={base} set model.decode_head.in_channels='
-                f'{[base * 2**i for i in range(NUM_LEVELS)]} and '
-                f'model.decode_head.channels={base}')
+                f'model.decode_head.in_channels is {list(self.in_channels)}; set '
+                f'model.decode_head.in_channels=None and model.decode_head.channels=None '
+                f"(model.type='IRSTDEncoderDecoder' takes them from the backbone) or "
+                f'in_channels={widths} and channels={widths[0]}')
 
     def forward_all(self, inputs: Sequence[Tensor]) -> List[Tensor]:
         """[side(d2), side(d3), side(d4), side(d5), side(e5), fused] logits."""
