@@ -12,15 +12,18 @@ from scipy import ndimage
 
 from ..evaluation.functional import Components, ImageDetection
 
-__all__ = ['OUTCOME_COLORS', 'draw_detection_overlay', 'draw_ground_truth_overlay']
+__all__ = ['OUTCOME_COLORS', 'draw_detection_overlay', 'draw_ground_truth_overlay',
+           'draw_prediction_overlay']
 
 # BGR, chosen to stay apart for the common red-green colour blindness too:
-# hits green, false alarms magenta-red, misses yellow, ground truth cyan.
+# hits green, false alarms magenta-red, misses yellow, ground truth cyan; a
+# prediction with no ground truth to judge it (inference) orange.
 OUTCOME_COLORS = dict(
     hit=(80, 200, 0),
     false_alarm=(60, 20, 230),
     missed=(0, 220, 255),
-    ground_truth=(255, 200, 0))
+    ground_truth=(255, 200, 0),
+    prediction=(0, 140, 255))
 
 
 def _as_bgr(image: np.ndarray) -> np.ndarray:
@@ -154,20 +157,39 @@ def draw_ground_truth_overlay(image: np.ndarray,
     on the enlarged image; the strip below gives the title and the count.
     Returns a BGR ``uint8`` picture; ``image`` as for :func:`draw_detection_overlay`.
     """
+    return _draw_mask_overlay(image, target_mask, title, min_display_size,
+                              OUTCOME_COLORS['ground_truth'], 'target')
+
+
+def draw_prediction_overlay(image: np.ndarray,
+                            predicted_mask: np.ndarray,
+                            title: Optional[str] = None,
+                            min_display_size: int = 512) -> np.ndarray:
+    """Draw only the prediction (inference on an image without a mask).
+
+    As :func:`draw_ground_truth_overlay`, in the prediction colour: nothing
+    can be called a hit or a false alarm without ground truth.
+    """
+    return _draw_mask_overlay(image, predicted_mask, title, min_display_size,
+                              OUTCOME_COLORS['prediction'], 'detection')
+
+
+def _draw_mask_overlay(image: np.ndarray, mask: np.ndarray, title: Optional[str],
+                       min_display_size: int, color: Tuple[int, int, int],
+                       noun: str) -> np.ndarray:
     image = _as_bgr(image)
     height, width = image.shape[:2]
     scale = max(1, int(np.ceil(min_display_size / max(height, width))))
     canvas = cv2.resize(image, None, fx=scale, fy=scale,
                         interpolation=cv2.INTER_NEAREST)
-    color = OUTCOME_COLORS['ground_truth']
-    mask = np.asarray(target_mask, bool)
+    mask = np.asarray(mask, bool)
     _outline(canvas, mask, scale, color, 2)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
                                                           connectivity=8)
     for left, top, box_width, box_height, _ in stats[1:]:
         _draw_box(canvas, (top, left, top + box_height - 1, left + box_width - 1), scale,
-                  color, max(6, 3 * scale), 'target')
-    lines = [text for text in (title, f'{count - 1} target(s)') if text is not None]
+                  color, max(6, 3 * scale), noun)
+    lines = [text for text in (title, f'{count - 1} {noun}(s)') if text is not None]
     strip = np.full((len(lines) * 22 + 8, canvas.shape[1], 3), 32, np.uint8)
     for row, text in enumerate(lines):
         cv2.putText(strip, text, (8, 20 + 22 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5,

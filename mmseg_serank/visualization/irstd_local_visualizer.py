@@ -1,4 +1,5 @@
 """mmseg visualiser that draws IRSTD outcomes and sends them to every vis backend."""
+import os
 import os.path as osp
 from typing import Optional
 
@@ -10,7 +11,11 @@ from mmseg.visualization import SegLocalVisualizer
 from ..evaluation.functional import check_detection_settings, detect_targets
 from ..evaluation.metrics.irstd_metric import read_probability_and_target, scored_prediction
 from ..thresholds import check_threshold
-from .detection_overlay import draw_detection_overlay, draw_ground_truth_overlay
+from .detection_overlay import (
+    draw_detection_overlay,
+    draw_ground_truth_overlay,
+    draw_prediction_overlay,
+)
 from .picture_io import write_picture
 
 __all__ = ['IRSTDLocalVisualizer']
@@ -86,6 +91,14 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
             picture = draw_ground_truth_overlay(_as_bgr_order(image), target > 0, title,
                                                 self.min_display_size)
             return np.ascontiguousarray(picture[..., ::-1])
+        if 'gt_sem_seg' not in sample:  # inference (MMSegInferencer): nothing to judge by
+            predicted = self._prediction_without_truth(data_sample, threshold)
+            if predicted.shape != image.shape[:2]:
+                raise ValueError(f'{source}: image is {image.shape[:2]} but the '
+                                 f'prediction is {predicted.shape}')
+            picture = draw_prediction_overlay(_as_bgr_order(image), predicted, title,
+                                              self.min_display_size)
+            return np.ascontiguousarray(picture[..., ::-1])
         arrays = read_probability_and_target(sample)
         threshold = self.threshold if threshold is None else threshold
         # The IRSTDMetric rule, so pictures show what was scored.
@@ -103,6 +116,20 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
         picture = draw_detection_overlay(_as_bgr_order(image), detection, title=title,
                                          min_display_size=self.min_display_size)
         return np.ascontiguousarray(picture[..., ::-1])
+
+    def _prediction_without_truth(self, data_sample: SegDataSample,
+                                  threshold: Optional[float]) -> np.ndarray:
+        """The segmentor's mask, or the probability above ``threshold`` if given."""
+        threshold = self.threshold if threshold is None else threshold
+        if threshold is None and 'pred_sem_seg' in data_sample:
+            mask = data_sample.pred_sem_seg.data
+        else:
+            probability = data_sample.seg_logits.data
+            if probability.shape[0] != 1:  # multi-channel logits: target = class 1
+                probability = probability.softmax(dim=0)[1:2]
+            mask = probability > (0.5 if threshold is None else threshold)
+        mask = np.asarray(mask.cpu())
+        return mask.reshape(mask.shape[-2:]) > 0
 
     def add_datasample(self,
                        name: str,
@@ -137,6 +164,9 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
         if show:
             self.show(picture, win_name=name, wait_time=wait_time)
         if out_file is not None:
+            # As mmcv.imwrite in SegLocalVisualizer: the folder is made (MMSegInferencer's
+            # out_dir/vis does not exist yet).
+            os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
             write_picture(out_file, np.ascontiguousarray(picture[..., ::-1]))
         else:
             self.add_image(name, picture, step)

@@ -1,6 +1,7 @@
 """One threshold: the head's drives pred_sem_seg, IRSTDMetric, the pictures and
 infer.py; every place that takes one checks it is in [0, 1)."""
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -88,7 +89,10 @@ def test_hook_draws_the_models_prediction(tmp_path):
     sample = SegDataSample(**{k: PixelData(**v) for k, v in samples[0].items()
                               if k in ('seg_logits', 'pred_sem_seg', 'gt_sem_seg')})
     sample.set_metainfo(dict(img_path=str(image)))
-    IRSTDVisualizationHook().draw_samples([sample], str(tmp_path / 'vis'))
+    runner = SimpleNamespace(iter=0)
+    IRSTDVisualizationHook(draw=True, out_dir=str(tmp_path / 'vis')).after_test_iter(
+        runner, 0, {}, [sample])
     assert (tmp_path / 'vis' / 'frame.png').exists()
     with pytest.raises(ValueError, match='disagrees with the segmentor'):
-        IRSTDVisualizationHook(threshold=0.5).draw_samples([sample], str(tmp_path / 'v2'))
+        IRSTDVisualizationHook(draw=True, threshold=0.5, out_dir=str(tmp_path / 'v2')
+                               ).after_test_iter(runner, 0, {}, [sample])

@@ -182,3 +182,19 @@ def test_irstd_hook_draws_outcomes_into_another_visualizers_backends(tmp_path):
     picture = cv2.imread(str(tmp_path / 'run/vis_data/vis_image/test_scene_01_0.png'))
     for outcome in ('hit', 'missed', 'false_alarm'):
         assert has_color(picture, OUTCOME_COLORS[outcome]), outcome
+
+
+def test_visualiser_draws_a_prediction_without_ground_truth(tmp_path):
+    """MMSegInferencer hands the config's visualiser samples with no mask: the
+    IRSTD visualiser stopped with 'no gt_sem_seg'; it now draws the prediction."""
+    image, prediction, _ = scene()
+    sample = SegDataSample(metainfo=dict(img_path='frame.png'))
+    sample.seg_logits = PixelData(data=torch.from_numpy(prediction[None] * 0.9 + 0.05).float())
+    sample.pred_sem_seg = PixelData(data=torch.from_numpy(prediction[None]).long())
+    drawing = visualizer(tmp_path, 'LocalVisBackend')
+    out_file = tmp_path / 'frame_vis.png'
+    drawing.add_datasample('frame', image, sample, out_file=str(out_file))
+    picture = cv2.imread(str(out_file))
+    assert has_color(picture, OUTCOME_COLORS['prediction'])
+    for outcome in ('hit', 'false_alarm', 'missed'):
+        assert not has_color(picture, OUTCOME_COLORS[outcome]), outcome
