@@ -1,12 +1,14 @@
 """Two-process CPU data-parallel training, and a killed run resumed with --resume."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
@@ -65,15 +67,26 @@ def test_mim_pytorch_launcher_trains_two_processes(tiny_synthetic_root, tmp_path
     assert (work_dir / 'epoch_1.pth').exists()
 
 
-def _wait_for(path: Path, process: subprocess.Popen, timeout: float) -> None:
+def _wait_for(ready: Callable[[], bool], what: str, process: subprocess.Popen,
+              timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while not ready():
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ''
-            raise AssertionError(f'training ended before {path.name}:\n{output[-3000:]}')
+            raise AssertionError(f'training ended before {what}:\n{output[-3000:]}')
         if time.monotonic() > deadline:
-            raise AssertionError(f'{path.name} did not appear in {timeout} s')
+            raise AssertionError(f'{what} did not happen in {timeout} s')
         time.sleep(0.2)
+
+
+def _points_at_epoch_2_or_later(pointer: Path) -> bool:
+    """``last_checkpoint`` names epoch_N.pth with N >= 2 (it exists since epoch 1,
+    and is rewritten just after the newer checkpoint, so its content is what counts)."""
+    try:
+        match = re.search(r'epoch_(\d+)\.pth$', pointer.read_text().strip())
+    except FileNotFoundError:
+        return False
+    return bool(match) and int(match.group(1)) >= 2
 
 
 def test_killed_run_resumes_with_same_state(tiny_synthetic_root, tmp_path):
@@ -86,9 +99,8 @@ def test_killed_run_resumes_with_same_state(tiny_synthetic_root, tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
-        _wait_for(work_dir / 'epoch_2.pth', process, timeout=240)
-        # Let the writer finish the file mmengine names in last_checkpoint.
-        _wait_for(work_dir / 'last_checkpoint', process, timeout=30)
+        _wait_for(lambda: _points_at_epoch_2_or_later(work_dir / 'last_checkpoint'),
+                  'last_checkpoint naming epoch 2', process, timeout=240)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
