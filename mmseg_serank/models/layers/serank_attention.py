@@ -1,5 +1,6 @@
 """Selective rank-aware (SeRank) attention, the reference's ``MaxChannel``."""
 import math
+from typing import Union
 
 import torch
 import torch.nn as nn
@@ -22,6 +23,37 @@ def sinusoidal_position_term(rows: Tensor, cols: Tensor, table_size: int) -> Ten
                           (-math.log(10000.0) / table_size))
     angle = rows.to(torch.float32) * frequency
     return torch.where(cols % 2 == 0, torch.sin(angle), torch.cos(angle))
+
+
+def traceable_min(limit: int, size: Union[int, Tensor]) -> Union[int, Tensor]:
+    """``min(limit, size)`` that stays a graph operation under ONNX tracing.
+
+    While ``torch.jit`` traces, tensor sizes are 0-dim tensors; Python's
+    ``min`` would turn the comparison into a constant of the traced size.
+    """
+    if isinstance(size, Tensor):
+        return size.clamp(max=limit)
+    return min(limit, size)
+
+
+def rank_positions(flat: Tensor, k: Union[int, Tensor]) -> Tensor:
+    """Positions of the ``k`` largest values of each row of ``flat``, ascending.
+
+    Values tied with the k-th largest are taken from the lowest positions
+    first. ``torch.topk`` leaves that choice to the implementation (and
+    OpenVINO's TopK differs from PyTorch's and ONNX Runtime's), yet it decides
+    which positional codes are added, so a backend-independent rule is needed
+    for equal outputs: after ReLU, whole channels or their low ranks are exact
+    zeros. Only the k-th value comes from ``topk``; the positions are then a
+    function of the values alone.
+    """
+    kth = torch.topk(flat, k, dim=-1).values[..., -1:]
+    above = flat > kth
+    tied = flat == kth
+    room = k - above.sum(dim=-1, keepdim=True)
+    chosen = above | (tied & (tied.int().cumsum(dim=-1) <= room))
+    # exactly k positions per row; nonzero lists them row by row, ascending
+    return chosen.nonzero()[:, -1].view(flat.shape[0], flat.shape[1], k)
 
 
 class SeRankAttention(nn.Module):
@@ -68,15 +100,13 @@ class SeRankAttention(nn.Module):
         """Top-K values per channel in raster order plus their position code."""
         _, _, _, width = x.shape
         flat = x.flatten(2)
-        k = min(self.topk, flat.shape[-1])
-        _, indices = torch.topk(flat, k=k, dim=2)
-        indices, _ = torch.sort(indices, dim=2)
+        k = traceable_min(self.topk, flat.shape[-1])
+        indices = rank_positions(flat, k)
         selected = torch.gather(flat, 2, indices)
         selected = selected + sinusoidal_position_term(
             indices // width, indices % width, self.pos_table_size).to(selected)
-        if k < self.topk:
-            selected = F.pad(selected, (0, self.topk - k))
-        return selected
+        # zero-pad to K when the map has fewer positions (a no-op otherwise)
+        return F.pad(selected, (0, self.topk - k))
 
     def standardise(self, affinity: Tensor) -> Tensor:
         if self.attention_norm == 'batch':
