@@ -125,6 +125,8 @@ def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET) -> None:
     # several sizes in write_verified_onnx is what proves none of them matters.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', 'You are using the legacy TorchScript-based ONNX',
+                                DeprecationWarning)
         torch.onnx.export(model.eval(), (sample, ), path, dynamo=False,
                           opset_version=opset, input_names=[INPUT_NAME],
                           output_names=[OUTPUT_NAME],
