@@ -53,6 +53,18 @@ def test_top_k_ties_go_to_the_lowest_positions():
     assert positions[0, 1].tolist() == list(range(31)) + [40]
 
 
+def test_rank_positions_follow_the_rule_on_tie_heavy_rows():
+    """Eager (top-K+1 check, exact rule on tied rows) and traced (exact rule on
+    every row) selections both equal a stable descending sort's first K."""
+    flat = torch.randint(0, 4, (3, 5, 50), generator=torch.Generator().manual_seed(0)).float()
+    for k in (1, 7, 20, 49, 50):
+        expected = torch.sort(flat, dim=2, descending=True, stable=True).indices[..., :k]
+        expected = expected.sort(dim=2).values
+        assert torch.equal(rank_positions(flat, k), expected)
+        traced = torch.jit.trace(lambda x, k=k: rank_positions(x, k), flat, check_trace=False)
+        assert torch.equal(traced(flat), expected)
+
+
 def test_rank_positions_equal_sorted_topk_without_ties():
     """Without ties the selection is the reference's topk + sort, unchanged."""
     flat = torch.randn(2, 8, 300, generator=torch.Generator().manual_seed(0))
