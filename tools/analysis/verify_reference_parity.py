@@ -115,7 +115,11 @@ def ties_to_lowest_positions() -> Iterator[None]:
     def topk(values: torch.Tensor, k: int, dim: int = -1, *args, **kwargs):
         if values.dim() != 3 or dim not in (2, -1) or args or kwargs:
             return original(values, k, dim, *args, **kwargs)
-        indices = rank_positions(values, k)
+        torch.topk = original  # rank_positions calls it
+        try:
+            indices = rank_positions(values, k)
+        finally:
+            torch.topk = topk
         return torch.gather(values, 2, indices), indices
 
     torch.topk = topk
