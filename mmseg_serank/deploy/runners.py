@@ -91,12 +91,14 @@ class OnnxRuntimeRunner:
 
 
 class OpenVINORunner:
-    """An exported .onnx file (or an OpenVINO IR .xml converted from it) on the
-    OpenVINO CPU plugin, in float32.
+    """An exported .onnx file (or an OpenVINO IR .xml converted from it with
+    ``compress_to_fp16=False``) on the OpenVINO CPU plugin, in float32.
 
     OpenVINO runs float32 models in bfloat16 on CPUs that support it unless told
     otherwise; that changes probabilities by up to 1e-2, so the precision hint
-    is fixed to f32.
+    is fixed to f32. IR files whose weights were compressed to float16 (the
+    default of ``ovc`` and ``openvino.save_model``) differ by up to 0.3 and are
+    refused.
     """
 
     backend = 'openvino'
@@ -113,6 +115,12 @@ class OpenVINORunner:
         check_layout(path, [(p.get_any_name(), _ov_shape(p)) for p in model.inputs],
                      [(p.get_any_name(), _ov_shape(p)) for p in model.outputs],
                      _ov_metadata(model))
+        if any(op.get_type_name() == 'Constant' and op.get_element_type() == ov.Type.f16
+               for op in model.get_ops()):
+            raise DeployedModelError(
+                f'{path} has float16 weights (ovc / openvino.save_model compress them by '
+                'default), which moves probabilities by up to 0.3; convert the .onnx with '
+                '`ovc MODEL.onnx --compress_to_fp16=False` or run the .onnx directly')
         config = {'INFERENCE_PRECISION_HINT': 'f32', 'PERFORMANCE_HINT': 'LATENCY'}
         if num_threads:
             config['INFERENCE_NUM_THREADS'] = num_threads

@@ -71,3 +71,18 @@ def test_missing_backend_package_names_the_extra(runner, module, exported_onnx, 
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
     with pytest.raises(ImportError, match=rf'{module}.*pip install -e \.\[deploy\]'):
         runner(str(exported_onnx))
+
+
+def test_openvino_ir_runs_in_float32_and_refuses_float16_weights(exported_onnx, tmp_path):
+    """An IR converted with compress_to_fp16=False equals the .onnx; the default
+    (float16 weights) moved probabilities by up to 0.3 and is refused."""
+    import openvino as ov
+    model = ov.Core().read_model(str(exported_onnx))
+    full, half = tmp_path / 'model.xml', tmp_path / 'model_fp16.xml'
+    ov.save_model(model, str(full), compress_to_fp16=False)
+    ov.save_model(model, str(half))
+    image = np.random.default_rng(0).uniform(0, 255, (1, 3, 40, 56)).astype(np.float32)
+    expected = OnnxRuntimeRunner(str(exported_onnx))(image)
+    assert np.abs(OpenVINORunner(str(full))(image) - expected).max() <= 1e-4
+    with pytest.raises(DeployedModelError, match='model_fp16.xml has float16 weights'):
+        OpenVINORunner(str(half))
