@@ -14,7 +14,11 @@ Before the file is written, ONNX Runtime runs it at several sizes (the traced
 64x96, 33x47 and 200x136 which are not multiples of 16, a batch of two, and
 96x352 which is larger than the traced size) and compares it with the PyTorch
 deploy form; if any probability differs by more than --tolerance the tool
-exits 1 and writes nothing. The file is written atomically. Checkpoints of
+exits 1 and writes nothing. The one exception is a top-K "flip" (two values at
+a channel's K-th rank within float rounding of each other, ordered the other
+way by ONNX Runtime's rounding): the output then legitimately differs, so
+that size is checked only up to the flipped stage and reported (at least one
+size must be free of flips). The file is written atomically. Checkpoints of
 tools/deploy/reparameterize.py (deploy form already) are accepted too.
 """
 import argparse
@@ -57,15 +61,19 @@ def main() -> int:
     try:
         model, deployed = load_segmentor(args.config, args.checkpoint, args.cfg_options)
         wrapped = ProbabilityModel(deployed).eval()
-        differences = write_verified_onnx(wrapped, args.out, args.tolerance,
+        results = write_verified_onnx(wrapped, args.out, args.tolerance,
                                           opset=args.opset)
     except (ValueError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'wrote {args.out} (opset {args.opset}, dynamic batch/height/width)')
-    print('max abs probability difference to the PyTorch deploy form, ONNX Runtime:')
-    for size, value in differences.items():
-        print(f'  {size}: {value:.2e}')
+    print('check with ONNX Runtime against the PyTorch deploy form, per NxHxW:')
+    for size, result in results.items():
+        flip = (f'top-K flip at stage {result["flip_stage"]}: float rounding swapped two '
+                'near-equal values, so the output is not comparable; graph checked up to '
+                'there' if result['flip_stage'] else 'no top-K flip')
+        print(f'  {size}: max abs probability difference {result["difference"]:.2e} '
+              f'({flip}; attention inputs {result["stage_error"]:.1e})')
     if model is not None:
         eval_form = ProbabilityModel(model).eval()
         images = check_sizes_images([(1, 64, 96)])
