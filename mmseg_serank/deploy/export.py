@@ -3,12 +3,13 @@
 The exported graph is the deploy form (CDCs and BNs folded) wrapped with the
 data preprocessor's channel flip and normalisation in front and the crop to
 the input size and the sigmoid behind, so a backend only needs raw pixels.
-The legacy TorchScript exporter (``dynamo=False``) is used: the model keeps
-every size-dependent quantity (padding to a multiple of 16, K of the top-K,
-the positional code, the crop) as tensor operations of the traced sizes, so
-they become graph operations. ``torch.onnx.export(dynamo=True)`` needs
-torch.export to prove properties of data-dependent shapes (the ranked
-positions come from ``nonzero``) and is not used.
+The TorchScript exporter (``dynamo=False``, opset 17) is used: while it
+traces, tensor sizes are tensors, and the model keeps every size-dependent
+quantity (padding to a multiple of 16, K of the top-K, the positional code,
+the crop) as tensor operations of them, so they become graph operations. The
+dynamo exporter failed on the earlier Python shape arithmetic and was not
+adopted; the ranked positions come from ``nonzero`` (a data-dependent shape),
+which torch.export only accepts with extra shape annotations.
 """
 import copy
 import os
@@ -100,7 +101,7 @@ def load_segmentor(config: str, checkpoint: str,
     state = load_checkpoint_safely(checkpoint, map_location='cpu')
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint}: not a checkpoint (a {type(state).__name__})')
-    is_deploy = bool(state.get('meta', {}).get('deploy')) if 'meta' in state else False
+    is_deploy = bool((state.get('meta') or {}).get('deploy'))
     state_dict = state.get('state_dict', state)
     state_dict = {key[len('module.'):] if key.startswith('module.') else key: value
                   for key, value in state_dict.items()}
