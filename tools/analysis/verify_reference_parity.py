@@ -17,11 +17,20 @@ so a 1e-7 rounding difference can swap two near-equal values at the top-K
 boundary ("flip") and change later outputs; such runs are reported, and the
 exit status is 1 if a teacher-forced difference, or an end-to-end difference
 without any flip, exceeds the tolerance.
+
+Values tied with the K-th largest (exact zeros after ReLU are common) leave
+the reference's selection to torch.topk's internals, which differ between
+devices and between PyTorch, ONNX Runtime and OpenVINO; ours takes the lowest
+positions among them (:func:`rank_positions`). The reference therefore runs
+here with torch.topk patched to that rule, which touches nothing else (without
+ties both pick the same set, see tests/test_models), and the number of
+attention inputs with such ties is reported.
 """
 import argparse
+import contextlib
 import os.path as osp
 import sys
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -30,6 +39,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+from mmseg_serank.models.layers.serank_attention import rank_positions
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from convert_official_checkpoint import convert_state_dict  # noqa: E402
@@ -85,14 +95,45 @@ def capture(modules: Sequence[nn.Module]) -> Tuple[List[torch.Tensor], List]:
 
 def selected_indices(features: torch.Tensor, topk: int) -> torch.Tensor:
     flat = features.flatten(2)
-    return torch.topk(flat, k=min(topk, flat.shape[-1]), dim=2)[1].sort(dim=2)[0]
+    return rank_positions(flat, min(topk, flat.shape[-1]))
+
+
+def boundary_ties(features: torch.Tensor, topk: int) -> bool:
+    """Whether some channel has more than K values >= its K-th largest."""
+    flat = features.flatten(2)
+    k = min(topk, flat.shape[-1])
+    kth = torch.topk(flat, k, dim=2).values[..., -1:]
+    return bool(((flat >= kth).sum(dim=2) > k).any())
+
+
+@contextlib.contextmanager
+def ties_to_lowest_positions() -> Iterator[None]:
+    """torch.topk that returns our selection (the reference sorts the indices
+    it gets and uses nothing else of the call)."""
+    original = torch.topk
+
+    def topk(values: torch.Tensor, k: int, dim: int = -1, *args, **kwargs):
+        if values.dim() != 3 or dim not in (2, -1) or args or kwargs:
+            return original(values, k, dim, *args, **kwargs)
+        torch.topk = original  # rank_positions calls it
+        try:
+            indices = rank_positions(values, k)
+        finally:
+            torch.topk = topk
+        return torch.gather(values, 2, indices), indices
+
+    torch.topk = topk
+    try:
+        yield
+    finally:
+        torch.topk = original
 
 
 def compare(reference: nn.Module, ours: nn.Module, shape: Tuple[int, ...]
-            ) -> Tuple[List[float], List[float], int]:
+            ) -> Tuple[List[float], List[float], int, int]:
     """(end-to-end diffs of the 6 outputs + encode_decode, teacher-forced diffs of
     the 5 encoder stages + 6 decoder outputs, number of stages whose top-K
-    selections differ end to end)."""
+    selections differ end to end, number of reference stages with top-K ties)."""
     inputs = torch.randn(*shape)
     ref_stages = [getattr(reference, f'Conv{i}') for i in range(1, 6)]
     ref_attn = [getattr(reference, f'max_channel{i}') for i in range(1, 6)]
@@ -100,7 +141,8 @@ def compare(reference: nn.Module, ours: nn.Module, shape: Tuple[int, ...]
     ref_attns, attn_handles = capture(ref_attn)
     our_attns, our_handles = capture(list(ours.backbone.rank_attentions))
     with torch.no_grad():
-        expected = reference(inputs)
+        with ties_to_lowest_positions():
+            expected = reference(inputs)
         outputs = ours.decode_head.forward_all(ours.extract_feat(inputs))
         size = tuple(shape[-2:])
         meta = [dict(img_shape=size, pad_shape=size, ori_shape=size)] * shape[0]
@@ -114,6 +156,8 @@ def compare(reference: nn.Module, ours: nn.Module, shape: Tuple[int, ...]
                 ref_attns, our_attns[:5], ours.backbone.rank_attentions):
             flips += int(not torch.equal(selected_indices(ref_in, attention.topk),
                                          selected_indices(our_in, attention.topk)))
+        ties = sum(int(boundary_ties(ref_in, attention.topk)) for (ref_in, _), attention
+                   in zip(ref_attns, ours.backbone.rank_attentions))
         forced = []
         for (block_in, _), (_, attn_out), block, attention in zip(
                 ref_blocks, ref_attns, ours.backbone.ddc_blocks,
@@ -122,7 +166,7 @@ def compare(reference: nn.Module, ours: nn.Module, shape: Tuple[int, ...]
             forced.append((stage_out - attn_out).abs().max().item())
         forced_outputs = ours.decode_head.forward_all([out for _, out in ref_attns])
         forced += [(r - o).abs().max().item() for r, o in zip(expected, forced_outputs)]
-    return end_to_end, forced, flips
+    return end_to_end, forced, flips, ties
 
 
 def parse_sizes(values: Sequence[str]) -> List[Tuple[int, int]]:
@@ -163,21 +207,22 @@ def main() -> int:
     worst_forced, unexplained = 0.0, 0.0
     names = ' '.join(f'{n:>9}' for n in OUTPUT_NAMES)
     print('end to end: six outputs, encode_decode; flips = stages whose top-K '
-          'selection differs')
-    print(f'norm    input           {names}   enc_dec flips')
+          'selection differs; ties = reference stages with values tied at the K-th '
+          '(taken from the lowest positions in both)')
+    print(f'norm    input           {names}   enc_dec flips  ties')
     forced_rows = []
     for attention_norm, shape in checks:
         if attention_norm not in models:
             model = build_ours(attention_norm)
             model.load_state_dict(converted, strict=True)
             models[attention_norm] = model.eval()
-        end_to_end, forced, flips = compare(reference, models[attention_norm], shape)
+        end_to_end, forced, flips, ties = compare(reference, models[attention_norm], shape)
         worst_forced = max(worst_forced, *forced)
         if flips == 0:
             unexplained = max(unexplained, *end_to_end)
         shape_text = 'x'.join(map(str, shape))
         print(f'{attention_norm:7} {shape_text:15} '
-              + ' '.join(f'{d:9.2e}' for d in end_to_end) + f' {flips:5d}')
+              + ' '.join(f'{d:9.2e}' for d in end_to_end) + f' {flips:5d} {ties:5d}')
         forced_rows.append((attention_norm, shape_text, forced))
     print('teacher-forced (same inputs per module): encoder stages 1-5, six outputs')
     for attention_norm, shape_text, forced in forced_rows:

@@ -72,12 +72,10 @@ class SeRankDet(BaseModule):
             self.switch_to_deploy()
 
     def pad_input(self, x: Tensor) -> Tensor:
+        # No Python branch on the sizes: under ONNX tracing they are graph
+        # values, so the padding follows the input size of the exported model.
         height, width = x.shape[-2:]
-        pad_h = -height % self.size_divisor
-        pad_w = -width % self.size_divisor
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h))
-        return x
+        return F.pad(x, (0, -width % self.size_divisor, 0, -height % self.size_divisor))
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         x = self.pad_input(x)

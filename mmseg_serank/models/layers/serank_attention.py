@@ -1,5 +1,6 @@
 """Selective rank-aware (SeRank) attention, the reference's ``MaxChannel``."""
 import math
+from typing import Union
 
 import torch
 import torch.nn as nn
@@ -22,6 +23,52 @@ def sinusoidal_position_term(rows: Tensor, cols: Tensor, table_size: int) -> Ten
                           (-math.log(10000.0) / table_size))
     angle = rows.to(torch.float32) * frequency
     return torch.where(cols % 2 == 0, torch.sin(angle), torch.cos(angle))
+
+
+def traceable_min(limit: int, size: Union[int, Tensor]) -> Union[int, Tensor]:
+    """``min(limit, size)`` that stays a graph operation under ONNX tracing.
+
+    While ``torch.jit`` traces, tensor sizes are 0-dim tensors; Python's
+    ``min`` would turn the comparison into a constant of the traced size.
+    """
+    if isinstance(size, Tensor):
+        return size.clamp(max=limit)
+    return min(limit, size)
+
+
+def rank_positions(flat: Tensor, k: Union[int, Tensor]) -> Tensor:
+    """Positions of the ``k`` largest values of each row of ``flat``, ascending.
+
+    Values tied with the k-th largest are taken from the lowest positions
+    first. ``torch.topk`` leaves that choice to the implementation (OpenVINO's
+    TopK differs from PyTorch's and ONNX Runtime's), yet it decides which
+    positional codes are added, so a backend-independent rule is needed for
+    equal outputs: after ReLU, whole channels or their low ranks are exact
+    zeros. Rows without such a tie get the plain top-K set.
+    """
+    if torch.jit.is_tracing():
+        # One graph for every input: the rule itself, whatever the backend's TopK does.
+        kth = torch.topk(flat, k, dim=-1).values[..., -1:]
+        return _lowest_position_ties(flat, kth, k)
+    # The (k+1)-th value tells whether the k-th is tied with an unselected one.
+    values, indices = torch.topk(flat, min(k + 1, flat.shape[-1]), dim=-1)
+    positions = indices[..., :k].sort(dim=-1).values
+    if values.shape[-1] > k:
+        tied = values[..., k - 1] == values[..., k]
+        if tied.any():  # the exact rule on the rows that need it (~10x slower)
+            rows = tied.nonzero(as_tuple=True)
+            positions[rows] = _lowest_position_ties(flat[rows], values[rows][..., k - 1:k], k)
+    return positions
+
+
+def _lowest_position_ties(flat: Tensor, kth: Tensor, k: Union[int, Tensor]) -> Tensor:
+    """The ``k`` positions of values above ``kth`` plus the lowest ones equal to it."""
+    above = flat > kth
+    tied = flat == kth
+    room = k - above.sum(dim=-1, keepdim=True)
+    chosen = above | (tied & (tied.int().cumsum(dim=-1) <= room))
+    # exactly k positions per row; nonzero lists them row by row, ascending
+    return chosen.nonzero()[:, -1].view(*flat.shape[:-1], k)
 
 
 class SeRankAttention(nn.Module):
@@ -68,15 +115,13 @@ class SeRankAttention(nn.Module):
         """Top-K values per channel in raster order plus their position code."""
         _, _, _, width = x.shape
         flat = x.flatten(2)
-        k = min(self.topk, flat.shape[-1])
-        _, indices = torch.topk(flat, k=k, dim=2)
-        indices, _ = torch.sort(indices, dim=2)
+        k = traceable_min(self.topk, flat.shape[-1])
+        indices = rank_positions(flat, k)
         selected = torch.gather(flat, 2, indices)
         selected = selected + sinusoidal_position_term(
             indices // width, indices % width, self.pos_table_size).to(selected)
-        if k < self.topk:
-            selected = F.pad(selected, (0, self.topk - k))
-        return selected
+        # zero-pad to K when the map has fewer positions (a no-op otherwise)
+        return F.pad(selected, (0, self.topk - k))
 
     def standardise(self, affinity: Tensor) -> Tensor:
         if self.attention_norm == 'batch':

@@ -1,0 +1,25 @@
+"""Deployment: ONNX export of the deploy form and CPU runners for it."""
+from .export import (
+    FORMAT,
+    INPUT_NAME,
+    OPSET,
+    OUTPUT_NAME,
+    ProbabilityModel,
+    export_onnx,
+    load_segmentor,
+    write_verified_onnx,
+)
+from .runners import (
+    BACKENDS,
+    DeployedModelError,
+    OnnxRuntimeRunner,
+    OpenVINORunner,
+    build_runner,
+    check_images,
+)
+
+__all__ = [
+    'BACKENDS', 'DeployedModelError', 'FORMAT', 'INPUT_NAME', 'OPSET', 'OUTPUT_NAME',
+    'OnnxRuntimeRunner', 'OpenVINORunner', 'ProbabilityModel', 'build_runner',
+    'check_images', 'export_onnx', 'load_segmentor', 'write_verified_onnx'
+]

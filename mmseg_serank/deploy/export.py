@@ -1,0 +1,272 @@
+"""Export a SeRankDet segmentor to one ONNX file that takes any image size.
+
+The exported graph is the deploy form (CDCs and BNs folded) wrapped with the
+data preprocessor's channel flip and normalisation in front and the crop to
+the input size and the sigmoid behind, so a backend only needs raw pixels.
+The TorchScript exporter (``dynamo=False``, opset 17) is used: while it
+traces, tensor sizes are tensors, and the model keeps every size-dependent
+quantity (padding to a multiple of 16, K of the top-K, the positional code,
+the crop) as tensor operations of them, so they become graph operations. The
+dynamo exporter failed on the earlier Python shape arithmetic and was not
+adopted; the ranked positions come from ``nonzero`` (a data-dependent shape),
+which torch.export only accepts with extra shape annotations.
+"""
+import copy
+import os
+import tempfile
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import load_state_dict
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..compat.checkpoint import load_checkpoint_safely
+from ..models.layers.serank_attention import rank_positions
+
+OPSET = 17
+INPUT_NAME = 'image'
+OUTPUT_NAME = 'probability'
+FORMAT_KEY = 'mmseg_serank.format'
+FORMAT = 'serankdet-probability/1'
+"""Metadata that marks a file written by :func:`export_onnx` (checked by the runners)."""
+TRACE_SIZE = (64, 96)
+CHECK_SIZES: Tuple[Tuple[int, int, int], ...] = ((1, 64, 96), (1, 33, 47), (2, 200, 136),
+                                                 (1, 96, 352))
+"""(batch, height, width) of the export check: the traced size, sizes that are
+not multiples of 16, a batch of two, and sizes larger than the traced one."""
+
+
+class ProbabilityModel(nn.Module):
+    """Raw N x 3 x H x W pixels -> target probability N x 1 x H x W.
+
+    Does what the segmentor's inference path does for one-channel heads:
+    channel flip and normalisation of the data preprocessor, backbone and
+    fused head map, crop of the backbone's bottom/right padding, sigmoid.
+    """
+
+    def __init__(self, segmentor: nn.Module) -> None:
+        super().__init__()
+        preprocessor = segmentor.data_preprocessor
+        if getattr(preprocessor, 'test_cfg', None):
+            raise ValueError('data_preprocessor.test_cfg (test-time padding) is not '
+                             'supported by the export; the backbone pads itself')
+        if segmentor.decode_head.out_channels != 1:
+            raise ValueError('only one-channel (sigmoid) heads can be exported, got '
+                             f'out_channels={segmentor.decode_head.out_channels}')
+        self.flip_channels = bool(getattr(preprocessor, 'channel_conversion', False))
+        normalize = bool(getattr(preprocessor, '_enable_normalize', False))
+        mean = preprocessor.mean if normalize else torch.zeros(3, 1, 1)
+        std = preprocessor.std if normalize else torch.ones(3, 1, 1)
+        self.register_buffer('mean', mean.detach().clone().view(1, -1, 1, 1))
+        self.register_buffer('std', std.detach().clone().view(1, -1, 1, 1))
+        self.backbone = segmentor.backbone
+        self.decode_head = segmentor.decode_head
+
+    def forward(self, image: Tensor) -> Tensor:
+        height, width = image.shape[-2:]
+        if self.flip_channels:
+            image = image.flip(1)
+        features = self.backbone((image - self.mean) / self.std)
+        logits = self.decode_head(features)
+        return logits[..., :height, :width].sigmoid()
+
+
+def build_segmentor(config: str, cfg_options: Optional[dict] = None,
+                    deploy: bool = False) -> nn.Module:
+    """The config's model in eval mode (deploy form if ``deploy``)."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if deploy:
+        cfg.model.backbone.deploy = True
+        cfg.model.decode_head.deploy = True
+    return MODELS.build(cfg.model).eval()
+
+
+def load_segmentor(config: str, checkpoint: str,
+                   cfg_options: Optional[dict] = None) -> Tuple[nn.Module, nn.Module]:
+    """(eval form or None, deploy form) of a trained or reparameterised checkpoint.
+
+    Checkpoints written by tools/deploy/reparameterize.py (``meta.deploy``)
+    load into the deploy form directly; their eval form is gone, so the first
+    item is None. Keys must match exactly (``strict``).
+    """
+    state = load_checkpoint_safely(checkpoint, map_location='cpu')
+    if not isinstance(state, dict):
+        raise ValueError(f'{checkpoint}: not a checkpoint (a {type(state).__name__})')
+    is_deploy = bool((state.get('meta') or {}).get('deploy'))
+    state_dict = state.get('state_dict', state)
+    state_dict = {key[len('module.'):] if key.startswith('module.') else key: value
+                  for key, value in state_dict.items()}
+    model = build_segmentor(config, cfg_options, deploy=is_deploy)
+    try:
+        load_state_dict(model, state_dict, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f'{checkpoint} does not fit the model of {config}: {error}') from None
+    if is_deploy:
+        return None, model
+    deployed = copy.deepcopy(model)
+    deployed.backbone.switch_to_deploy()
+    deployed.decode_head.switch_to_deploy()
+    return model, deployed.eval()
+
+
+def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET) -> None:
+    """Trace ``model`` into ``path`` with dynamic batch, height and width."""
+    import onnx
+    dynamic = {0: 'batch', 2: 'height', 3: 'width'}
+    sample = torch.rand(1, 3, *TRACE_SIZE) * 255
+    # The tracer warns about every Python value it records; the check at
+    # several sizes in write_verified_onnx is what proves none of them matters.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', 'You are using the legacy TorchScript-based ONNX',
+                                DeprecationWarning)
+        torch.onnx.export(model.eval(), (sample, ), path, dynamo=False,
+                          opset_version=opset, input_names=[INPUT_NAME],
+                          output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic})
+    proto = onnx.load(path)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = FORMAT_KEY, FORMAT
+    onnx.save(proto, path)
+
+
+class TorchRunner:
+    """A :class:`ProbabilityModel` behind the runners' numpy interface."""
+
+    backend = 'pytorch'
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model.eval()
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.model(torch.from_numpy(np.asarray(images, np.float32))).numpy()
+
+
+def check_sizes_images(sizes: Sequence[Tuple[int, int, int]], seed: int = 0) -> List[Tensor]:
+    """Random raw-pixel batches (0..255) of the given (N, H, W)."""
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.rand(n, 3, h, w, generator=generator) * 255 for n, h, w in sizes]
+
+
+def max_differences(reference: Callable[[np.ndarray], np.ndarray],
+                    run: Callable[[np.ndarray], np.ndarray],
+                    images: Sequence[Tensor]) -> Dict[str, float]:
+    """Max abs probability difference between two runners, per N x H x W."""
+    differences = {}
+    for image in images:
+        expected = reference(image.numpy())
+        actual = run(image.numpy())
+        if actual.shape != expected.shape:
+            raise ValueError(f'output shape {actual.shape} != PyTorch {expected.shape}')
+        key = 'x'.join(str(s) for s in (image.shape[0], *image.shape[2:]))
+        differences[key] = float(np.abs(actual - expected).max())
+    return differences
+
+
+def _attention_input_names(proto) -> List[str]:
+    """Graph names of the five SeRank attention inputs (their first node's input)."""
+    names = []
+    for stage in range(5):
+        prefix = f'/backbone/rank_attentions.{stage}/'
+        node = next((n for n in proto.graph.node if n.name.startswith(prefix)), None)
+        if node is None:
+            raise ValueError(f'the exported graph has no {prefix} nodes')
+        names.append(node.input[0])
+    return names
+
+
+def compare_with_onnxruntime(model: ProbabilityModel, path: str,
+                             images: Sequence[Tensor]) -> Dict[str, dict]:
+    """Per N x H x W: end-to-end difference, first stage with a top-K flip, and
+    the largest relative difference of the attention inputs up to that stage.
+
+    The top-K selection is discontinuous: where two values at a channel's K-th
+    rank differ by about float rounding, another runtime's (equally valid)
+    rounding can swap them and move the output far more than 1e-4. Such a
+    "flip" is found by comparing the selections of both runtimes on their own
+    stage inputs; the graph is then verified up to that stage, and end to end
+    on the images without flips.
+    """
+    import onnx
+    import onnxruntime as ort
+    proto = onnx.load(path)
+    names = _attention_input_names(proto)
+    for name in names:
+        proto.graph.output.append(onnx.ValueInfoProto(name=name))
+    session = ort.InferenceSession(proto.SerializeToString(),
+                                   providers=['CPUExecutionProvider'])
+    attentions = list(model.backbone.rank_attentions)
+    captured: List[Tensor] = []
+    handles = [a.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+               for a in attentions]
+    results = {}
+    try:
+        for image in images:
+            captured.clear()
+            with torch.no_grad():
+                expected = model(image).numpy()
+            actual, *stage_inputs = session.run(None, {INPUT_NAME: image.numpy()})
+            first_flip, stage_error = None, 0.0
+            for stage, (ours, theirs, attention) in enumerate(
+                    zip(captured, stage_inputs, attentions)):
+                theirs = torch.from_numpy(theirs)
+                stage_error = max(stage_error, float(
+                    (ours - theirs).abs().max() / max(1.0, float(ours.abs().max()))))
+                k = min(attention.topk, ours.shape[2] * ours.shape[3])
+                if not torch.equal(rank_positions(ours.flatten(2), k),
+                                   rank_positions(theirs.flatten(2), k)):
+                    first_flip = stage + 1
+                    break
+            key = 'x'.join(str(s) for s in (image.shape[0], *image.shape[2:]))
+            results[key] = dict(difference=float(np.abs(actual - expected).max()),
+                                flip_stage=first_flip, stage_error=stage_error)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return results
+
+
+def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e-4,
+                        sizes: Sequence[Tuple[int, int, int]] = CHECK_SIZES,
+                        opset: int = OPSET) -> Dict[str, dict]:
+    """Export, check with ONNX Runtime at ``sizes`` and only then move to ``out``.
+
+    Refused (ValueError, nothing left at ``out``): a size without top-K flips
+    whose probabilities differ by more than ``tolerance``, attention inputs that
+    differ by more than ``tolerance`` (relative to max(1, max|x|)) before a flip,
+    or flips at every size. Returns :func:`compare_with_onnxruntime`'s results.
+    """
+    directory = os.path.dirname(os.path.abspath(out))
+    handle, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(out) + '.', suffix='.tmp',
+                                   dir=directory)
+    os.close(handle)
+    try:
+        export_onnx(model, tmp, opset)
+        results = compare_with_onnxruntime(model, tmp, check_sizes_images(sizes))
+        failed = {size: r for size, r in results.items()
+                  if r['stage_error'] > tolerance
+                  or (r['flip_stage'] is None and not r['difference'] <= tolerance)}
+        if failed or all(r['flip_stage'] is not None for r in results.values()):
+            raise ValueError(
+                f'the exported model differs from PyTorch by more than {tolerance:g} '
+                f'(per NxHxW: max abs probability difference, first stage with a top-K '
+                f'flip, max relative attention-input difference before it: {results}); '
+                f'not writing {out}')
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return results

@@ -1,0 +1,154 @@
+"""Run an exported SeRankDet model with ONNX Runtime or OpenVINO on the CPU.
+
+Both runners take raw pixels, float32 N x 3 x H x W in the channel order the
+config's data preprocessor receives (BGR as our loaders give it), and return
+the target probability, float32 N x 1 x H x W. They refuse files that were not
+written by tools/deploy/export_onnx.py (another model or input layout) and
+images with the wrong shape, with errors that name the file and the problem.
+"""
+import os.path as osp
+from typing import Callable, Dict, Sequence
+
+import numpy as np
+
+from .export import FORMAT, FORMAT_KEY, INPUT_NAME, OUTPUT_NAME
+
+BACKENDS = ('onnxruntime', 'openvino')
+INSTALL_HINT = 'install the deploy extras: pip install -e .[deploy]'
+
+
+class DeployedModelError(ValueError):
+    """A model file or an input that a runner cannot use."""
+
+
+def _import_backend(module: str):
+    try:
+        return __import__(module)
+    except ImportError as error:
+        raise ImportError(f'the {module} backend is not installed ({error}); '
+                          f'{INSTALL_HINT}') from None
+
+
+def check_layout(path: str, inputs: Sequence[tuple], outputs: Sequence[tuple],
+                 metadata: Dict[str, str]) -> None:
+    """Refuse a model whose metadata, input or output is not the exported layout.
+
+    ``inputs`` / ``outputs``: (name, shape) with None or a name for dynamic dims.
+    """
+    problems = []
+    if metadata.get(FORMAT_KEY) != FORMAT:
+        problems.append(f'metadata {FORMAT_KEY}={metadata.get(FORMAT_KEY)!r} (expected '
+                        f'{FORMAT!r}: the file was not written by tools/deploy/export_onnx.py)')
+    if len(inputs) != 1 or inputs[0][0] != INPUT_NAME or len(inputs[0][1]) != 4 \
+            or inputs[0][1][1] != 3:
+        problems.append(f'inputs {list(inputs)} (expected one input {INPUT_NAME!r} of '
+                        'shape N x 3 x H x W)')
+    if len(outputs) != 1 or outputs[0][0] != OUTPUT_NAME or len(outputs[0][1]) != 4 \
+            or outputs[0][1][1] != 1:
+        problems.append(f'outputs {list(outputs)} (expected one output {OUTPUT_NAME!r} of '
+                        'shape N x 1 x H x W)')
+    if problems:
+        raise DeployedModelError(f'{path} is not an exported SeRankDet probability model: '
+                                 + '; '.join(problems))
+
+
+def check_images(images: np.ndarray) -> np.ndarray:
+    """float32 N x 3 x H x W, or an error naming the shape that came."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise DeployedModelError(
+            f'expected images of shape N x 3 x H x W (raw pixels in the channel order of '
+            f'the config\'s data preprocessor), got shape {images.shape}; convert '
+            'one-channel or four-channel images to three channels first')
+    if min(images.shape[2:]) < 1 or images.shape[0] < 1:
+        raise DeployedModelError(f'empty image batch of shape {images.shape}')
+    return np.ascontiguousarray(images, dtype=np.float32)
+
+
+class OnnxRuntimeRunner:
+    """An exported .onnx file on ONNX Runtime's CPU execution provider."""
+
+    backend = 'onnxruntime'
+
+    def __init__(self, path: str, num_threads: int = 0) -> None:
+        ort = _import_backend('onnxruntime')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'no model file at {path}')
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = num_threads
+        try:
+            self.session = ort.InferenceSession(path, options,
+                                                providers=['CPUExecutionProvider'])
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise DeployedModelError(f'{path}: ONNX Runtime cannot load it: {error}') from None
+        check_layout(path, [(i.name, i.shape) for i in self.session.get_inputs()],
+                     [(o.name, o.shape) for o in self.session.get_outputs()],
+                     self.session.get_modelmeta().custom_metadata_map)
+        self.path = path
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        return self.session.run([OUTPUT_NAME], {INPUT_NAME: check_images(images)})[0]
+
+
+class OpenVINORunner:
+    """An exported .onnx file (or an OpenVINO IR .xml converted from it with
+    ``compress_to_fp16=False``) on the OpenVINO CPU plugin, in float32.
+
+    OpenVINO runs float32 models in bfloat16 on CPUs that support it unless told
+    otherwise; that changes probabilities by up to 1e-2, so the precision hint
+    is fixed to f32. IR files whose weights were compressed to float16 (the
+    default of ``ovc`` and ``openvino.save_model``) differ by up to 0.3 and are
+    refused.
+    """
+
+    backend = 'openvino'
+
+    def __init__(self, path: str, num_threads: int = 0) -> None:
+        ov = _import_backend('openvino')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'no model file at {path}')
+        core = ov.Core()
+        try:
+            model = core.read_model(path)
+        except Exception as error:  # openvino raises RuntimeError subclasses
+            raise DeployedModelError(f'{path}: OpenVINO cannot read it: {error}') from None
+        check_layout(path, [(p.get_any_name(), _ov_shape(p)) for p in model.inputs],
+                     [(p.get_any_name(), _ov_shape(p)) for p in model.outputs],
+                     _ov_metadata(model))
+        if any(op.get_type_name() == 'Constant' and op.get_element_type() == ov.Type.f16
+               for op in model.get_ops()):
+            raise DeployedModelError(
+                f'{path} has float16 weights (ovc / openvino.save_model compress them by '
+                'default), which moves probabilities by up to 0.3; convert the .onnx with '
+                '`ovc MODEL.onnx --compress_to_fp16=False` or run the .onnx directly')
+        config = {'INFERENCE_PRECISION_HINT': 'f32', 'PERFORMANCE_HINT': 'LATENCY'}
+        if num_threads:
+            config['INFERENCE_NUM_THREADS'] = num_threads
+        self.compiled = core.compile_model(model, 'CPU', config)
+        self.path = path
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        return self.compiled(check_images(images))[0]
+
+
+def _ov_shape(port) -> tuple:
+    shape = port.get_partial_shape()
+    return tuple(dim.get_length() if dim.is_static else None for dim in shape) \
+        if shape.rank.is_static else ()
+
+
+def _ov_metadata(model) -> Dict[str, str]:
+    """ONNX metadata_props as OpenVINO keeps them (rt_info 'framework' for .onnx)."""
+    for path in (['framework', FORMAT_KEY], [FORMAT_KEY]):
+        if model.has_rt_info(path):
+            return {FORMAT_KEY: model.get_rt_info(path).astype(str)}
+    return {}
+
+
+def build_runner(backend: str, path: str,
+                 num_threads: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+    """The runner of ``backend`` ('onnxruntime' or 'openvino') for ``path``."""
+    runners = {'onnxruntime': OnnxRuntimeRunner, 'openvino': OpenVINORunner}
+    if backend not in runners:
+        raise ValueError(f'unknown backend {backend!r}; choose one of {BACKENDS}')
+    return runners[backend](path, num_threads)

@@ -1,0 +1,101 @@
+"""One exported ONNX file equals the PyTorch model at every size, on both backends."""
+import sys
+
+import numpy as np
+import pytest
+import torch
+from test_tools.conftest import DEMO_CONFIG, run_tool, tiny_model_options
+
+from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
+from mmseg_serank.deploy.export import (
+    TorchRunner,
+    check_sizes_images,
+    load_segmentor,
+    write_verified_onnx,
+)
+from mmseg_serank.models.layers.serank_attention import rank_positions
+
+from .conftest import PARITY_SIZES, WIDTH, width_options
+
+RUNNERS = {'onnxruntime': OnnxRuntimeRunner, 'openvino': OpenVINORunner}
+
+
+@pytest.fixture(scope='module')
+def eval_form(tiny_checkpoint):
+    """The eval-form model users run in PyTorch (tools/test.py, tools/infer.py)."""
+    model, _ = load_segmentor(str(DEMO_CONFIG), str(tiny_checkpoint), width_options())
+    return TorchRunner(ProbabilityModel(model))
+
+
+@pytest.mark.parametrize('backend', sorted(RUNNERS))
+def test_one_file_equals_pytorch_at_every_size(backend, exported_onnx, eval_form):
+    """Sizes other than the traced 64x96, not multiples of 16, larger than it,
+    and a batch of two: the padding, K and crop follow the input in the graph.
+    The traced file of the old code was off by up to 1.0 here."""
+    runner = RUNNERS[backend](str(exported_onnx))
+    images = check_sizes_images([(1, h, w) for h, w in PARITY_SIZES] + [(2, 40, 24)], seed=1)
+    for image in images:
+        expected = eval_form(image.numpy())
+        actual = runner(image.numpy())
+        assert actual.shape == expected.shape == (image.shape[0], 1, *image.shape[2:])
+        assert actual.dtype == np.float32
+        difference = np.abs(actual - expected).max()
+        assert difference <= 1e-4, (backend, tuple(image.shape), difference)
+
+
+def test_top_k_ties_go_to_the_lowest_positions():
+    """Exact ties at the K-th value (zeros after ReLU) are broken by position,
+    the rule ONNX Runtime follows; torch.topk took the highest positions here."""
+    flat = torch.zeros(1, 2, 64)
+    flat[0, 1, 40] = 1.0
+    positions = rank_positions(flat, 32)
+    assert positions[0, 0].tolist() == list(range(32))
+    assert positions[0, 1].tolist() == list(range(31)) + [40]
+
+
+def test_rank_positions_follow_the_rule_on_tie_heavy_rows():
+    """Eager (top-K+1 check, exact rule on tied rows) and traced (exact rule on
+    every row) selections both equal a stable descending sort's first K."""
+    flat = torch.randint(0, 4, (3, 5, 50), generator=torch.Generator().manual_seed(0)).float()
+    for k in (1, 7, 20, 49, 50):
+        expected = torch.sort(flat, dim=2, descending=True, stable=True).indices[..., :k]
+        expected = expected.sort(dim=2).values
+        assert torch.equal(rank_positions(flat, k), expected)
+        traced = torch.jit.trace(lambda x, k=k: rank_positions(x, k), flat, check_trace=False)
+        assert torch.equal(traced(flat), expected)
+
+
+def test_rank_positions_equal_sorted_topk_without_ties():
+    """Without ties the selection is the reference's topk + sort, unchanged."""
+    flat = torch.randn(2, 8, 300, generator=torch.Generator().manual_seed(0))
+    for k in (1, 37, 300):
+        expected = torch.topk(flat, k, dim=2).indices.sort(dim=2).values
+        assert torch.equal(rank_positions(flat, k), expected)
+
+
+def test_export_refuses_a_graph_that_differs(tiny_checkpoint, tmp_path):
+    """A graph that differs from PyTorch is not written and an existing file
+    at the destination is kept."""
+
+    class Unfaithful(ProbabilityModel):
+        def forward(self, image):
+            probability = super().forward(image)
+            return probability * 0.999 if torch.jit.is_tracing() else probability
+
+    _, deployed = load_segmentor(str(DEMO_CONFIG), str(tiny_checkpoint), width_options())
+    out = tmp_path / 'model.onnx'
+    out.write_bytes(b'earlier file')
+    with pytest.raises(ValueError, match='differs from PyTorch'):
+        write_verified_onnx(Unfaithful(deployed), str(out))
+    assert out.read_bytes() == b'earlier file'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['model.onnx']
+
+
+def test_export_tool_exits_non_zero_and_writes_nothing(tiny_checkpoint, tmp_path):
+    """The command-line refusal: a tolerance no float graph meets."""
+    out = tmp_path / 'model.onnx'
+    with pytest.raises(AssertionError, match='not writing'):
+        run_tool([sys.executable, 'tools/deploy/export_onnx.py', DEMO_CONFIG,
+                  tiny_checkpoint, out, '--tolerance', '0', '--cfg-options',
+                  *tiny_model_options(WIDTH)])
+    assert list(tmp_path.iterdir()) == []

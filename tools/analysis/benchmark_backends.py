@@ -1,0 +1,127 @@
+"""Batch-1 CPU latency of SeRankDet on PyTorch, ONNX Runtime and OpenVINO.
+
+Usage: python tools/analysis/benchmark_backends.py [--widths 64 16]
+       [--sizes 256 512] [--repeats 3] [--threads 2] [--checkpoint CKPT]
+
+For each width the model of --config is built (random weights unless
+--checkpoint is given; timing does not depend on the values), exported with
+tools/deploy/export_onnx.py's code to a temporary file, and each path runs on
+the same raw-pixel image: PyTorch eval form (what tools/test.py runs), PyTorch
+deploy form (CDC + BN folded), the deploy form in channels_last memory format,
+ONNX Runtime and OpenVINO (f32) on the exported file. After one warm-up call
+each, the paths run interleaved (round robin) --repeats times, so load changes
+on the machine hit them alike. Printed: median and min-max of the seconds per
+image, speed-up of the median over the eval form, and the max abs probability
+difference to the eval form.
+"""
+import argparse
+import copy
+import os
+import statistics
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List
+
+import numpy as np
+import torch
+
+import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
+from mmseg_serank.deploy.export import TorchRunner, build_segmentor, export_onnx, load_segmentor
+
+DEFAULT_CONFIG = 'configs/serankdet/serankdet_1xb4-1500e_sirst-512x512.py'
+
+
+class ChannelsLastRunner(TorchRunner):
+    """The PyTorch model with weights and input in channels_last memory format."""
+
+    backend = 'pytorch-channels-last'
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__(model.to(memory_format=torch.channels_last))
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            inputs = torch.from_numpy(images).contiguous(memory_format=torch.channels_last)
+            return self.model(inputs).numpy()
+
+
+def width_options(width: int) -> dict:
+    return {'model.backbone.base_channels': width,
+            'model.decode_head.in_channels': [width * 2**i for i in range(5)],
+            'model.decode_head.channels': width}
+
+
+def build_paths(config: str, width: int, checkpoint: str, threads: int,
+                onnx_path: str) -> Dict[str, Callable[[np.ndarray], np.ndarray]]:
+    if checkpoint:
+        model, deployed = load_segmentor(config, checkpoint, width_options(width))
+    else:
+        torch.manual_seed(0)
+        model = build_segmentor(config, width_options(width))
+        deployed = copy.deepcopy(model)
+        deployed.backbone.switch_to_deploy()
+        deployed.decode_head.switch_to_deploy()
+    deploy_form = ProbabilityModel(deployed).eval()
+    export_onnx(deploy_form, onnx_path)
+    return {
+        'PyTorch eval form': TorchRunner(ProbabilityModel(model)),
+        'PyTorch deploy form': TorchRunner(deploy_form),
+        'PyTorch deploy, channels_last': ChannelsLastRunner(copy.deepcopy(deploy_form)),
+        'ONNX Runtime': OnnxRuntimeRunner(onnx_path, num_threads=threads),
+        'OpenVINO (f32)': OpenVINORunner(onnx_path, num_threads=threads),
+    }
+
+
+def measure(paths: Dict[str, Callable], image: np.ndarray, repeats: int) -> List[dict]:
+    reference = None
+    outputs, times = {}, {name: [] for name in paths}
+    for name, run in paths.items():  # warm-up, and the outputs for the differences
+        outputs[name] = run(image)
+        if reference is None:
+            reference = outputs[name]
+    for _ in range(repeats):
+        for name, run in paths.items():
+            start = time.perf_counter()
+            run(image)
+            times[name].append(time.perf_counter() - start)
+    eval_median = statistics.median(next(iter(times.values())))
+    return [dict(path=name, median=statistics.median(values), low=min(values),
+                 high=max(values), speedup=eval_median / statistics.median(values),
+                 difference=float(np.abs(outputs[name] - reference).max()))
+            for name, values in times.items()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default=DEFAULT_CONFIG)
+    parser.add_argument('--checkpoint', help='trained weights (width must match)')
+    parser.add_argument('--widths', type=int, nargs='+', default=[64, 16])
+    parser.add_argument('--sizes', type=int, nargs='+', default=[256, 512])
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    print(f'torch {torch.__version__}, {args.threads} threads, batch 1, float32, '
+          f'{args.repeats} interleaved runs after a warm-up')
+    print('| width | size | path | median s | min-max s | speed-up vs eval | '
+          'max prob diff vs eval |')
+    print('|---|---|---|---|---|---|---|')
+    with tempfile.TemporaryDirectory() as directory:
+        for width in args.widths:
+            paths = build_paths(args.config, width, args.checkpoint, args.threads,
+                                os.path.join(directory, f'w{width}.onnx'))
+            for size in args.sizes:
+                image = (torch.rand(1, 3, size, size,
+                                    generator=torch.Generator().manual_seed(size)) * 255).numpy()
+                for row in measure(paths, image, args.repeats):
+                    print(f'| {width} | {size}x{size} | {row["path"]} | {row["median"]:.3f} | '
+                          f'{row["low"]:.3f}-{row["high"]:.3f} | {row["speedup"]:.2f}x | '
+                          f'{row["difference"]:.1e} |', flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
