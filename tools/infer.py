@@ -24,9 +24,16 @@ earlier result next to it is overwritten. An unreadable image is reported and
 skipped; after the other images are written the exit status is 1. A file that
 cannot be written stops the run with an error naming it.
 
+``--backend onnxruntime`` or ``openvino`` runs a model exported by
+``tools/deploy/export_onnx.py`` (the ``.onnx``, or an OpenVINO ``.xml``) in
+place of the checkpoint, with the same outputs; the mask is then the exported
+probability above ``--threshold`` (default: the config's
+``model.decode_head.threshold``), and images are not tiled.
+
 Example::
 
     python tools/infer.py CONFIG CKPT data/frames/ 'more/*.png' --out results/
+    python tools/infer.py CONFIG model.onnx data/frames/ --out results/ --backend onnxruntime
 """
 import argparse
 import csv
@@ -37,13 +44,14 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
 import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
@@ -53,6 +61,7 @@ from mmseg_serank.apis import (
     init_irstd_model,
     probability_and_mask,
 )
+from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
 from mmseg_serank.thresholds import check_threshold
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -71,7 +80,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def probability(text: str) -> float:
+def threshold_arg(text: str) -> float:
     try:
         return check_threshold(float(text), '--threshold')
     except ValueError as error:
@@ -84,7 +93,8 @@ def parse_args() -> argparse.Namespace:
         epilog='\n\n'.join(__doc__.split('\n\n')[1:-2]),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file; with --backend onnxruntime / '
+                        'openvino the model written by tools/deploy/export_onnx.py')
     parser.add_argument('inputs', nargs='+',
                         help='image files, folders or glob patterns')
     parser.add_argument('--out', required=True,
@@ -93,7 +103,7 @@ def parse_args() -> argparse.Namespace:
                         else 'cpu')
     parser.add_argument('--batch-size', type=positive_int, default=1,
                         help='consecutive images of equal size are batched up to this')
-    parser.add_argument('--threshold', type=probability, default=None,
+    parser.add_argument('--threshold', type=threshold_arg, default=None,
                         help="probability in [0, 1) above which a pixel is target "
                              "(default: the model's decode_head.threshold)")
     parser.add_argument('--max-side', type=positive_int, default=1024,
@@ -102,6 +112,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--tile', type=positive_int, default=512,
                         help='tile size in pixels for those images; tiles overlap '
                              'by a quarter (default 512)')
+    parser.add_argument('--backend', choices=('pytorch', ) + BACKENDS, default='pytorch',
+                        help='pytorch runs the checkpoint; the others an exported model on '
+                             'the CPU')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
     return parser.parse_args()
@@ -277,9 +290,62 @@ def write_png(path: Path, image: np.ndarray) -> None:
                                'folder not writable, name too long or disk full?)')
 
 
-def write_outputs(out_dir: Path, name: str, sample: dict, result) -> List[dict]:
+# A batch of samples -> (probability, mask) per sample, and whether it was tiled.
+Segmenter = Callable[[List[dict]], Tuple[List[Tuple[np.ndarray, np.ndarray]], bool]]
+
+
+def pytorch_segmenter(model: torch.nn.Module, args: argparse.Namespace) -> Segmenter:
+    """mmseg's test step: what ``inference_model`` returns, tiled when large."""
+    def segment(batch: List[dict]) -> Tuple[List[Tuple[np.ndarray, np.ndarray]], bool]:
+        data = pseudo_collate([dict(inputs=s['inputs'], data_samples=s['data_samples'])
+                               for s in batch])
+        with tiled_if_large(model, batch[0]['inputs'].shape[-2:], args.max_side,
+                            args.tile) as tiled, torch.no_grad():
+            results = model.test_step(data)
+        return [probability_and_mask(result) for result in results], tiled
+    return segment
+
+
+def deployed_segmenter(runner: Callable[[np.ndarray], np.ndarray],
+                       threshold: float) -> Segmenter:
+    """An exported model: raw pixels in (as the data preprocessor gets them),
+    probabilities out; the mask is the probability above ``threshold``."""
+    def segment(batch: List[dict]) -> Tuple[List[Tuple[np.ndarray, np.ndarray]], bool]:
+        images = np.stack([s['inputs'].numpy() for s in batch]).astype(np.float32)
+        try:
+            probabilities = runner(images)[:, 0]
+        except DeployedModelError as error:
+            raise SystemExit(f'error: {batch[0]["source_path"]}: {error}') from None
+        return [(p, p > threshold) for p in probabilities], False
+    return segment
+
+
+def build_segmenter(cfg: Config, args: argparse.Namespace) -> Tuple[Segmenter, float, Config]:
+    """The chosen backend's segmenter, its threshold and the config it runs."""
+    if args.backend == 'pytorch':
+        try:
+            model = load_model(cfg, args.checkpoint, args.device)
+        except ValueError as error:  # e.g. a head setting out of range
+            raise SystemExit(f'error: {error}') from None
+        return pytorch_segmenter(model, args), set_threshold(model, args.threshold), model.cfg
+    threshold = args.threshold
+    if threshold is None:
+        try:
+            threshold = check_threshold(cfg.model.decode_head.get('threshold', 0.5),
+                                        'model.decode_head.threshold')
+        except ValueError as error:
+            raise SystemExit(f'error: {error}') from None
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    try:
+        runner = build_runner(args.backend, args.checkpoint)
+    except (ImportError, DeployedModelError, FileNotFoundError) as error:
+        raise SystemExit(f'error: {error}') from None
+    return deployed_segmenter(runner, threshold), threshold, cfg
+
+
+def write_outputs(out_dir: Path, name: str, sample: dict, probability: np.ndarray,
+                  mask: np.ndarray) -> List[dict]:
     """The three pictures of one image; returns its target records."""
-    probability, mask = probability_and_mask(result)
     path = sample['source_path']
     targets = describe_targets(name, mask, probability, path)
     image = sample['inputs'].permute(1, 2, 0).numpy().copy()
@@ -316,12 +382,8 @@ def run(args: argparse.Namespace) -> int:
     names = output_names(images)
     out_dir = Path(args.out)
     check_out_dir(out_dir, args.inputs, images)
-    try:
-        model = load_model(cfg, args.checkpoint, args.device)
-    except ValueError as error:  # e.g. a head setting out of range
-        raise SystemExit(f'error: {error}') from None
-    threshold = set_threshold(model, args.threshold)
-    pipeline = inference_pipeline(model.cfg.test_dataloader.dataset.pipeline)
+    segment, threshold, cfg = build_segmenter(cfg, args)
+    pipeline = inference_pipeline(cfg.test_dataloader.dataset.pipeline)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -333,14 +395,10 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressBar(len(images))
     samples = decoded_samples(images, pipeline, failures, progress)
     for batch in size_batches(samples, args.batch_size):
-        data = pseudo_collate([dict(inputs=s['inputs'], data_samples=s['data_samples'])
-                               for s in batch])
-        with tiled_if_large(model, batch[0]['inputs'].shape[-2:], args.max_side,
-                            args.tile) as tiled, torch.no_grad():
-            results = model.test_step(data)
-        for sample, result in zip(batch, results):
+        outputs, tiled = segment(batch)
+        for sample, (probability, mask) in zip(batch, outputs):
             name = names[sample['source_path']]
-            targets = write_outputs(out_dir, name, sample, result)
+            targets = write_outputs(out_dir, name, sample, probability, mask)
             all_targets.extend(targets)
             done.append(dict(image=name, path=str(sample['source_path']),
                              targets=len(targets), tiled=tiled))
