@@ -26,22 +26,20 @@ from mmseg.structures import SegDataSample
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
 from mmseg_serank.evaluation.metrics import format_metrics_table
-
-
-def metric_threshold(evaluator: Evaluator) -> float:
-    """The probability threshold of the first metric that has one (0.5 if none)."""
-    for metric in evaluator.metrics:
-        if hasattr(metric, 'threshold'):
-            return float(metric.threshold)
-    return 0.5
+from mmseg_serank.thresholds import check_threshold
 
 
 def score(cfg: Config, runner) -> dict:
-    """Run ``runner`` over the test set and return the evaluator's scores."""
+    """Run ``runner`` over the test set and return the evaluator's scores.
+
+    The mask is the probability above the model's one threshold
+    (``model.decode_head.threshold``), as the PyTorch model's ``pred_sem_seg``.
+    """
+    threshold = check_threshold(cfg.model.decode_head.get('threshold', 0.5),
+                                'model.decode_head.threshold')
     dataloader = Runner.build_dataloader(cfg.test_dataloader)
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataloader.dataset.metainfo
-    threshold = metric_threshold(evaluator)
     for batch in dataloader:
         samples = []
         for image, sample in zip(batch['inputs'], batch['data_samples']):
@@ -76,7 +74,7 @@ def main() -> int:
     try:
         runner = build_runner(args.backend, args.model)
         metrics = score(cfg, runner)
-    except (ImportError, DeployedModelError, FileNotFoundError) as error:
+    except (ImportError, DeployedModelError, FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'{args.model} ({args.backend}) on {cfg.test_dataloader.dataset.get("data_root")}:')
