@@ -62,3 +62,28 @@ if __name__ == '__main__':
     snapshot = {path: resolved_data(path) for path in CONFIGS}
     SNAPSHOT.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + '\n')
     print(f'wrote {SNAPSHOT} ({len(snapshot)} configs)', file=sys.stderr)
+
+
+@pytest.mark.parametrize('config_path', CONFIGS)
+def test_dumped_config_reloads_to_the_same_settings(config_path, tmp_path):
+    """The work-dir copy (``Config.dump``) holds the built pipelines, not the import."""
+    config = Config.fromfile(REPO_ROOT / config_path)
+    config.dump(tmp_path / 'dumped.py')
+    assert 'mmseg_serank.datasets.pipelines' not in (tmp_path / 'dumped.py').read_text()
+    assert Config.fromfile(tmp_path / 'dumped.py').to_dict() == config.to_dict()
+
+
+def test_a_user_config_trains_a_dataset_at_another_size(tmp_path):
+    """The way the shared base documents: call the builder with the new sizes."""
+    user_config = tmp_path / 'sirst_256.py'
+    user_config.write_text(
+        f"_base_ = {str(REPO_ROOT / 'configs/_base_/datasets/sirst.py')!r}\n"
+        'from mmseg_serank.datasets.pipelines import irstd_train_pipeline  # noqa: E402\n'
+        'train_dataloader = dict(dataset=dict(pipeline=irstd_train_pipeline(256, (256, 256))))\n')
+    config = Config.fromfile(user_config)
+    sizes = {t['type']: t for t in config.train_dataloader.dataset.pipeline}
+    assert sizes['RandomRescaleLongSide']['base_size'] == 256
+    assert tuple(sizes['PadToMinSize']['size']) == (256, 256)
+    assert tuple(sizes['RandomCrop']['crop_size']) == (256, 256)
+    assert config.train_dataloader.dataset.ann_file == 'idx_427/trainval.txt'
+    assert config.train_dataloader.batch_size == 4
