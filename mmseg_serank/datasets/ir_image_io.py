@@ -3,16 +3,19 @@
 IRSTD benchmarks mix PNG modes (L, RGB, RGBA, palette), BMP masks and 16-bit
 sensor frames. mmcv's readers handle these inconsistently: ``imread('color')``
 drops 16-bit data to its top byte (a dim IR frame becomes almost black),
-palette masks decode to colours rather than indices, and a truncated PNG may
-decode to ``None`` or to a silently partial image. The functions here give one
-answer for all of them and raise :class:`IRImageReadError` naming the file.
+palette masks decode to colours rather than indices, and a file that does not
+decode comes back as ``None``. The functions here give one answer for all of
+them and raise :class:`IRImageReadError` naming the file. Files are read through
+``mmengine.fileio`` (``backend_args`` as in mmseg's loaders) and decoded once.
 """
+import io
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Tuple, Union
+from typing import Iterator, Optional, Tuple, Union
 
 import cv2
 import numpy as np
+from mmengine import fileio
 from PIL import Image, ImageFile
 
 PathLike = Union[str, Path]
@@ -40,14 +43,26 @@ def _strict_truncation() -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
-def open_complete_image(path: PathLike) -> Image.Image:
-    """Open ``path`` with PIL and decode every pixel, so truncation is detected here."""
+def read_file_bytes(path: PathLike, backend_args: Optional[dict] = None) -> bytes:
+    """The bytes of ``path`` from the storage ``backend_args`` names (local by default)."""
     try:
-        with _strict_truncation():
-            image = Image.open(path)
-            image.load()
+        data = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError as error:
         raise IRImageReadError(f'{path}: file not found') from error
+    except OSError as error:
+        raise IRImageReadError(f'{path}: cannot read ({error})') from error
+    if not data:
+        raise IRImageReadError(f'{path}: empty file')
+    return data
+
+
+def open_complete_image(data: bytes, path: PathLike) -> Image.Image:
+    """Open the bytes ``data`` of ``path`` with PIL and decode every pixel, so
+    truncation is detected here."""
+    try:
+        with _strict_truncation():
+            image = Image.open(io.BytesIO(data))
+            image.load()
     except (OSError, SyntaxError, ValueError) as error:
         raise IRImageReadError(f'{path}: cannot decode ({error})') from error
     return image
@@ -69,11 +84,17 @@ def read_image_size(path: PathLike) -> Tuple[int, int]:
     return height, width
 
 
-def _decode_unchanged(path: PathLike) -> np.ndarray:
-    """Decode with OpenCV at the stored bit depth (PIL reduces 16-bit RGB to 8 bits)."""
-    data = np.fromfile(str(path), dtype=np.uint8)
-    array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+def _decode_unchanged(data: bytes, path: PathLike) -> np.ndarray:
+    """Decode with OpenCV at the stored bit depth (PIL reduces 16-bit RGB to 8 bits).
+
+    OpenCV returns no image for a truncated or corrupt file (checked for every
+    truncation point of PNG, JPEG, BMP and TIFF files in
+    tests/test_datasets/test_ir_image_io.py); only then PIL decodes the bytes,
+    to say what is wrong.
+    """
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None:
+        open_complete_image(data, path).close()  # raises naming the problem, if PIL sees one
         raise IRImageReadError(f'{path}: OpenCV cannot decode this file')
     return array
 
@@ -108,15 +129,17 @@ def scale_to_uint8(array: np.ndarray,
 
 def read_ir_image(path: PathLike,
                   high_bit_depth: str = 'minmax',
-                  percentiles: Tuple[float, float] = (0.5, 99.5)) -> np.ndarray:
+                  percentiles: Tuple[float, float] = (0.5, 99.5),
+                  backend_args: Optional[dict] = None) -> np.ndarray:
     """Read any IR image as an HxWx3 uint8 BGR array, like mmcv's colour loading.
 
     Grey frames are replicated to three channels, alpha is dropped, palettes are
     expanded to colours and frames deeper than 8 bits are scaled by
-    ``high_bit_depth`` (see :data:`HIGH_BIT_DEPTH_MODES`).
+    ``high_bit_depth`` (see :data:`HIGH_BIT_DEPTH_MODES`). ``backend_args``
+    selects the storage, as in ``mmengine.fileio.get``.
     """
-    open_complete_image(path).close()
-    return ir_array_to_bgr(_decode_unchanged(path), high_bit_depth, percentiles, path)
+    array = _decode_unchanged(read_file_bytes(path, backend_args), path)
+    return ir_array_to_bgr(array, high_bit_depth, percentiles, path)
 
 
 def ir_array_to_bgr(array: np.ndarray,
@@ -139,14 +162,15 @@ def ir_array_to_bgr(array: np.ndarray,
     return np.ascontiguousarray(array)
 
 
-def read_mask_labels(path: PathLike) -> np.ndarray:
+def read_mask_labels(path: PathLike, backend_args: Optional[dict] = None) -> np.ndarray:
     """Read a mask as a 2-D integer array of the stored labels.
 
     Palette masks give their indices (not colours), grey masks their values and
     colour masks one packed ``R << 16 | G << 8 | B`` value a pixel; alpha is
-    ignored. Zero is background in every case.
+    ignored. Zero is background in every case. ``backend_args`` as in
+    :func:`read_ir_image`.
     """
-    with open_complete_image(path) as image:
+    with open_complete_image(read_file_bytes(path, backend_args), path) as image:
         if image.mode in ('RGBA', 'LA', 'PA'):
             image = image.convert(image.mode[:-1])
         if image.mode == 'CMYK':
@@ -166,6 +190,6 @@ def binarize_mask(labels: np.ndarray) -> np.ndarray:
     return target.astype(np.uint8)
 
 
-def read_binary_mask(path: PathLike) -> np.ndarray:
+def read_binary_mask(path: PathLike, backend_args: Optional[dict] = None) -> np.ndarray:
     """Read a target mask of any format as a {0, 1} uint8 array."""
-    return binarize_mask(read_mask_labels(path))
+    return binarize_mask(read_mask_labels(path, backend_args))

@@ -114,3 +114,23 @@ def test_masks_of_every_kind_binarise_to_zero_one(tmp_path):
         assert mask.dtype == np.uint8 and mask.shape == (8, 9), name
         assert np.array_equal(mask, target.astype(np.uint8)), name
     assert set(np.unique(read_mask_labels(tmp_path / 'mrgb.png'))) == {0, 128 << 8}
+
+
+@pytest.mark.parametrize('ext', ['.png', '.jpg', '.bmp', '.tif'])
+def test_no_truncation_point_gives_a_partial_image(tmp_path, ext):
+    """The image is decoded once, by OpenCV: it must refuse every truncated file
+    (a TIFF short of its last padding bytes still holds every pixel)."""
+    image = np.random.default_rng(0).integers(0, 255, (12, 15, 3), dtype=np.uint8)
+    full_path = tmp_path / f'full{ext}'
+    cv2.imwrite(str(full_path), image)
+    full = read_ir_image(full_path)
+    data = full_path.read_bytes()
+    short = tmp_path / f'short{ext}'
+    for length in range(1, len(data)):
+        short.write_bytes(data[:length])
+        try:
+            decoded = read_ir_image(short)
+        except IRImageReadError as error:
+            assert f'short{ext}' in str(error)
+        else:
+            assert np.array_equal(decoded, full), f'{ext} cut at {length} bytes'

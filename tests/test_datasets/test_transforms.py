@@ -3,8 +3,10 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.dataset import Compose
-from PIL import Image, ImageFilter
+from mmengine.fileio import BaseStorageBackend, register_backend
+from PIL import Image, ImageFile, ImageFilter
 
+from mmseg_serank.datasets.ir_image_io import IRImageReadError
 from mmseg_serank.datasets.transforms import (
     BinarizeMask,
     LoadIRAnnotations,
@@ -129,3 +131,59 @@ def test_train_pipeline_yields_crop_sized_zero_one_samples(tmp_path):
                                seg_map_path=str(tmp_path / 'mask.png'), seg_fields=[]))
         assert tuple(sample['inputs'].shape) == (3, 32, 32)
         assert set(sample['data_samples'].gt_sem_seg.data.unique().tolist()) <= {0, 1}
+
+
+class _InMemoryBackend(BaseStorageBackend):
+    """A storage that is not the local disk: files live in ``FILES``."""
+
+    FILES: dict = {}
+
+    def get(self, filepath) -> bytes:
+        if str(filepath) not in self.FILES:
+            raise FileNotFoundError(filepath)
+        return self.FILES[str(filepath)]
+
+    def get_text(self, filepath, encoding='utf-8') -> str:
+        return self.get(filepath).decode(encoding)
+
+
+def test_loaders_read_through_backend_args(tmp_path):
+    """As mmseg's loaders do: ``backend_args`` selects the storage (not the disk here)."""
+    register_backend('irstd_test_in_memory', _InMemoryBackend, force=True)
+    image = np.random.default_rng(0).integers(0, 255, (10, 12), dtype=np.uint8)
+    mask = np.zeros((10, 12), np.uint8)
+    mask[4:6, 5:7] = 255
+    for name, array in (('img.png', image), ('mask.png', mask)):
+        cv2.imwrite(str(tmp_path / name), array)
+        _InMemoryBackend.FILES[f'remote://bucket/{name}'] = (tmp_path / name).read_bytes()
+    backend_args = dict(backend='irstd_test_in_memory')
+    pipeline = Compose([dict(type='LoadIRImageFromFile', backend_args=backend_args),
+                        dict(type='LoadIRAnnotations', backend_args=backend_args)])
+    results = pipeline(dict(img_path='remote://bucket/img.png',
+                            seg_map_path='remote://bucket/mask.png', seg_fields=[]))
+    assert np.array_equal(results['img'], cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+    assert np.array_equal(results['gt_seg_map'], mask // 255)
+    with pytest.raises(IRImageReadError, match='remote://bucket/absent.png'):
+        pipeline(dict(img_path='remote://bucket/absent.png', seg_map_path=None))
+
+
+def test_an_image_file_is_decoded_once(tmp_path, monkeypatch):
+    """It used to be decoded in full twice: by PIL (to catch truncation), then by OpenCV."""
+    cv2.imwrite(str(tmp_path / 'img.png'), np.full((10, 12), 40, np.uint8))
+    decodes = []
+    cv2_decode, pil_load = cv2.imdecode, ImageFile.ImageFile.load
+
+    def counting_cv2_decode(*args, **kwargs):
+        decodes.append('opencv')
+        return cv2_decode(*args, **kwargs)
+
+    def counting_pil_load(self):
+        if self.tile:  # pixels not decoded yet
+            decodes.append('pil')
+        return pil_load(self)
+
+    monkeypatch.setattr(cv2, 'imdecode', counting_cv2_decode)
+    monkeypatch.setattr(ImageFile.ImageFile, 'load', counting_pil_load)
+    results = Compose([dict(type='LoadIRImageFromFile')])(dict(img_path=str(tmp_path / 'img.png')))
+    assert results['img'].shape == (10, 12, 3)
+    assert decodes == ['opencv']

@@ -8,7 +8,7 @@ loaders here decode every format IRSTD sets use (see
 """
 import logging
 import os
-from typing import Sequence, Set, Tuple, Union
+from typing import Optional, Sequence, Set, Tuple, Union
 
 import cv2
 import numpy as np
@@ -86,21 +86,26 @@ class LoadIRImageFromFile(BaseTransform):
             ``percentiles``, robust to hot pixels) or ``'shift'`` (top 8 bits).
         percentiles: low/high percentiles for ``'percentile'``.
         to_float32: return float32 instead of uint8, as mmseg's loader can.
+        backend_args: the storage to read from (``mmengine.fileio.get``), as
+            mmseg's loader takes it; None reads local files.
     """
 
     def __init__(self, high_bit_depth: str = 'minmax',
                  percentiles: Tuple[float, float] = (0.5, 99.5),
-                 to_float32: bool = False) -> None:
+                 to_float32: bool = False,
+                 backend_args: Optional[dict] = None) -> None:
         if high_bit_depth not in HIGH_BIT_DEPTH_MODES:
             raise ValueError(f'high_bit_depth must be one of {HIGH_BIT_DEPTH_MODES}, '
                              f'got {high_bit_depth!r}')
         self.high_bit_depth = high_bit_depth
         self.percentiles = tuple(percentiles)
         self.to_float32 = to_float32
+        self.backend_args = backend_args.copy() if backend_args else None
 
     def transform(self, results: dict) -> dict:
         if results.get('img_path') is not None:
-            img = read_ir_image(results['img_path'], self.high_bit_depth, self.percentiles)
+            img = read_ir_image(results['img_path'], self.high_bit_depth, self.percentiles,
+                                self.backend_args)
         elif isinstance(results.get('img'), np.ndarray):
             img = ir_array_to_bgr(results['img'], self.high_bit_depth, self.percentiles)
             results['img_path'] = None
@@ -116,7 +121,8 @@ class LoadIRImageFromFile(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(high_bit_depth={self.high_bit_depth!r}, '
-                f'percentiles={self.percentiles}, to_float32={self.to_float32})')
+                f'percentiles={self.percentiles}, to_float32={self.to_float32}, '
+                f'backend_args={self.backend_args})')
 
 
 @TRANSFORMS.register_module()
@@ -139,22 +145,26 @@ class LoadIRAnnotations(BaseTransform):
     Args:
         resize_scaled_masks: resize a mask with the image's aspect ratio but
             another size instead of raising (with a warning once per file).
+        backend_args: as in :class:`LoadIRImageFromFile`.
     """
 
-    def __init__(self, resize_scaled_masks: bool = True) -> None:
+    def __init__(self, resize_scaled_masks: bool = True,
+                 backend_args: Optional[dict] = None) -> None:
         self.resize_scaled_masks = resize_scaled_masks
+        self.backend_args = backend_args.copy() if backend_args else None
 
     def transform(self, results: dict) -> dict:
         if results.get('seg_map_path') is None:
             return results
-        mask = read_binary_mask(results['seg_map_path'])
+        mask = read_binary_mask(results['seg_map_path'], self.backend_args)
         mask = fit_mask_to_image(mask, results, self.resize_scaled_masks)
         results['gt_seg_map'] = mask
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(resize_scaled_masks={self.resize_scaled_masks})'
+        return (f'{self.__class__.__name__}(resize_scaled_masks={self.resize_scaled_masks}, '
+                f'backend_args={self.backend_args})')
 
 
 @TRANSFORMS.register_module()
