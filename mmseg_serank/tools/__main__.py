@@ -1,9 +1,9 @@
-"""``python -m mmseg_serank.tools {get_flops,browse_dataset,print_config} ...``."""
+"""``python -m mmseg_serank.tools {analyze_logs,get_flops,browse_dataset,print_config} ...``."""
 import importlib
 import sys
 from typing import Optional, Sequence
 
-TOOLS = ('browse_dataset', 'get_flops', 'print_config')
+TOOLS = ('analyze_logs', 'browse_dataset', 'get_flops', 'print_config')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -72,3 +72,28 @@ def test_every_config(config_path, tmp_path, capsys):
     assert len(pictures) == 1
     # Training crops are 128..512 px; the picture is enlarged to >= 512 px.
     assert cv2.imread(str(pictures[0])).shape[1] >= 512
+
+
+def test_analyze_logs_plots_validation_metrics_by_epoch(trained_run, tmp_path):
+    """A real run's scalars.json: IRSTD/IoU per epoch (not on an 'iter' axis), the loss
+    per iteration, best and last values printed, a PNG written; no seaborn needed."""
+    work_dir, _ = trained_run
+    (log, ) = work_dir.glob('*/vis_data/scalars.json')
+    out = tmp_path / 'curves.png'
+    result = run_tool([sys.executable, '-m', 'mmseg_serank.tools', 'analyze_logs', log,
+                       '--keys', 'IRSTD/IoU', 'loss', '--legend', 'tiny', '--out', out])
+    assert re.search(r'tiny: IRSTD/IoU best [\d.e+-]+ at epoch [12], last [\d.e+-]+ at '
+                     r'epoch 2', result.stdout)
+    assert re.search(r'tiny: loss best [\d.e+-]+ at iteration \d+', result.stdout)
+    assert cv2.imread(str(out)) is not None
+
+
+def test_analyze_logs_names_the_keys_a_log_has(trained_run, tmp_path, capsys):
+    work_dir, _ = trained_run
+    (log, ) = work_dir.glob('*/vis_data/scalars.json')
+    with pytest.raises(SystemExit):
+        tools_main(['analyze_logs', str(log), '--keys', 'mIoU', '--out',
+                    str(tmp_path / 'x.png')])
+    message = capsys.readouterr().err
+    assert 'no "mIoU" in the log' in message and 'IRSTD/IoU' in message
+    assert not (tmp_path / 'x.png').exists()
