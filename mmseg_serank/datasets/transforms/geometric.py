@@ -76,6 +76,12 @@ class PadToMinSize(BaseTransform):
     The mask is padded with background (0), never ``ignore_index``, so the
     border counts as true negatives like in the reference.
 
+    Why not leave the padding to mmseg's ``SegDataPreProcessor(size=crop)``:
+    that pads after the whole pipeline, so the Gaussian blur would no longer see
+    the padded border as in the reference's order (rescale, pad, crop, blur),
+    and every config would have to repeat its data crop size in the model's
+    ``data_preprocessor``, coupling model and data configs.
+
     Args:
         size: minimum ``(height, width)``, or one int for both.
         pad_val: image padding value.
