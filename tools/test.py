@@ -1,10 +1,17 @@
 """Test (and optionally visualise) a checkpoint with mmseg's runner.
 
-Besides mmseg's log, the scores are printed as a table and saved as JSON in
-``<work_dir>/test_results/<timestamp>_metrics.json`` (never overwriting an
-earlier run). ``--show-dir`` writes one picture per image marking hits,
-misses and false alarms (IRSTDVisualizationHook). ``--tta`` averages the
-probabilities of the image and its flips (IRSTDTTAModel).
+mmseg's own tools/test.py plus what it gets wrong for IRSTD:
+
+- the checkpoint is loaded strictly (mmengine only warns on a misfit and the
+  run scores random weights), before anything is written;
+- a metric threshold that differs from the head's is refused (one threshold);
+- ``--show-dir`` is checked for writing before the run and draws hits, misses
+  and false alarms (IRSTDVisualizationHook) instead of class colours;
+- ``--tta`` uses the config's ``tta_model`` (IRSTDTTAModel averages the
+  probabilities; mmseg's SegTTAModel applies the sigmoid twice);
+- the scores are printed as a table and saved with the config and checkpoint
+  they came from in ``<work_dir>/test_results/<timestamp>_metrics.json``
+  (mmengine's ``<timestamp>.json`` records the numbers but not what was tested).
 """
 import argparse
 import json
