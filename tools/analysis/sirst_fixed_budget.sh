@@ -9,6 +9,10 @@
 # The warm-up is one epoch and the poly decay ends at EPOCHS, so every model
 # sees the whole schedule shape in the shorter budget. Validation runs once,
 # at the end. Per model: OUT_DIR/NAME/{train.log,test.log,metrics.json}.
+# This is the command behind the README's GPU fixed-budget table (an epoch budget,
+# the last checkpoint scored without a sweep). For new comparisons use
+# tools/analysis/benchmark_models.py: an iteration budget, resume, size and speed,
+# curves, any data set.
 # Environment: PYTHON (interpreter), WORKERS (data loader workers, 4),
 # CFG_OPTIONS (extra --cfg-options for every model, space separated).
 set -uo pipefail
