@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_models.conftest import randomise_norms_and_gammas
 from test_tools.conftest import DEMO_CONFIG, run_tool, tiny_model_options
 
 from mmseg_serank.deploy.export import build_segmentor
@@ -28,17 +29,8 @@ def randomise_statistics(model: torch.nn.Module, seed: int = 0) -> None:
     drawn from 0.5..1.5 grow the features so much over 40 layers that the
     PyTorch eval and deploy forms alone differ by 1.2e-4 at 512x512 (6e-6 with
     0.8..1.2)."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.8, 1.2, generator=generator)
-                module.bias.normal_(0.0, 0.1, generator=generator)
-                module.running_mean.normal_(0.0, 0.1, generator=generator)
-                module.running_var.uniform_(0.8, 1.2, generator=generator)
-        for name, parameter in model.named_parameters():
-            if name.endswith('gamma'):
-                parameter.fill_(0.01)
+    randomise_norms_and_gammas(model, seed, scale=(0.8, 1.2), variance=(0.8, 1.2),
+                               gamma=0.01)
 
 
 @pytest.fixture(scope='session')

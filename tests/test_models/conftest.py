@@ -1,6 +1,6 @@
 """Shared builders for the SeRankDet model tests (tiny widths for speed)."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 import pytest
 import torch
@@ -29,19 +29,24 @@ def build_segmentor(base_channels: int = 4, backbone_and_head: Optional[dict] = 
     return MODELS.build(cfg.model)
 
 
-def randomise_norms_and_gammas(model: torch.nn.Module, seed: int = 0) -> None:
-    """Non-trivial BN statistics and LSFF gammas so every path matters."""
+def randomise_norms_and_gammas(model: torch.nn.Module, seed: int = 0,
+                               scale: Tuple[float, float] = (0.5, 1.5),
+                               variance: Tuple[float, float] = (0.5, 2.0),
+                               gamma: float = 0.5) -> None:
+    """Non-trivial BN statistics and LSFF gammas so every path matters: BN
+    scales and running variances uniform in the given ranges, small random
+    shifts and means, every LSFF ``gamma`` set to ``gamma``."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.weight.uniform_(*scale, generator=generator)
                 module.bias.normal_(0.0, 0.1, generator=generator)
                 module.running_mean.normal_(0.0, 0.1, generator=generator)
-                module.running_var.uniform_(0.5, 2.0, generator=generator)
+                module.running_var.uniform_(*variance, generator=generator)
         for name, parameter in model.named_parameters():
             if name.endswith('gamma'):
-                parameter.fill_(0.5)
+                parameter.fill_(gamma)
 
 
 @pytest.fixture
