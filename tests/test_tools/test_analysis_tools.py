@@ -43,9 +43,10 @@ def test_the_real_commands_run(tmp_path):
     python_m = [sys.executable, '-m', 'mmseg_serank.tools']
     printed = run_tool([*python_m, 'print_config', DEMO_CONFIG, '--dump', tmp_path / 'c.py'])
     assert "type='IRSTDEncoderDecoder'" in printed.stdout
-    assert Config.fromfile(tmp_path / 'c.py').model.backbone.base_channels == 16
-    flops = run_tool([*python_m, 'get_flops', DEMO_CONFIG, '--shape', '128', '128'])
-    # The README's figure for the demo width at 128x128: 2.32 GMACs, 8.131 M params.
+    assert Config.fromfile(tmp_path / 'c.py').model.backbone.base_channels == 8
+    flops = run_tool([*python_m, 'get_flops', DEMO_CONFIG, '--shape', '128', '128',
+                      '--cfg-options', 'model.backbone.base_channels=16'])
+    # The README's figure for width 16 at 128x128: 2.32 GMACs, 8.131 M params.
     assert re.search(r'Flops: 2\.3\d*G', flops.stdout), flops.stdout
     assert re.search(r'Params: 8\.13\d*M', flops.stdout), flops.stdout
     options = train_data_options(DEMO_CONFIG.relative_to(REPO_ROOT), tmp_path / 'data')
