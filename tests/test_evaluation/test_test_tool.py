@@ -72,12 +72,17 @@ def tiny_setup(tmp_path_factory):
     return root, config_path, checkpoint
 
 
-def run_test_tool(config_path, checkpoint, work_dir, *extra):
+def _test_tool(config_path, checkpoint, work_dir, *extra) -> subprocess.CompletedProcess:
+    """tools/test.py as a user runs it, whatever its exit status."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, 'tools/test.py', str(config_path), str(checkpoint),
          '--work-dir', str(work_dir), *map(str, extra)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+
+
+def run_test_tool(config_path, checkpoint, work_dir, *extra):
+    result = _test_tool(config_path, checkpoint, work_dir, *extra)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     return result
 
@@ -101,11 +106,7 @@ def test_show_dir_pictures_table_and_unique_json(tiny_setup):
 
 
 def run_test_tool_failing(config_path, checkpoint, work_dir, *extra):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
-    result = subprocess.run(
-        [sys.executable, 'tools/test.py', str(config_path), str(checkpoint),
-         '--work-dir', str(work_dir), *map(str, extra)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+    result = _test_tool(config_path, checkpoint, work_dir, *extra)
     assert result.returncode != 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert 'pictures of hits' not in result.stdout
     return result
