@@ -68,8 +68,8 @@ def _hint(missing: List[str], unexpected: List[str], misshaped: List[str]) -> st
     if misshaped and not missing and not unexpected:
         return ('The layers match but their sizes do not: the checkpoint was trained at '
                 'another width (or number of classes). Use the config it was trained '
-                'with, or set model.backbone.base_channels, model.decode_head.in_channels '
-                'and model.decode_head.channels to its widths (e.g. with --cfg-options).')
+                'with, or set model.backbone.base_channels to its width (e.g. '
+                '--cfg-options model.backbone.base_channels=16; the head follows).')
     return 'The checkpoint was saved from a different model than the config builds.'
 
 

@@ -15,9 +15,7 @@ PARITY_SIZES = ((128, 128), (96, 352), (200, 136), (33, 47), (512, 512))
 
 def width_options(width: int = WIDTH) -> dict:
     """tiny_model_options as the cfg_options dict of the library functions."""
-    return {'model.backbone.base_channels': width,
-            'model.decode_head.in_channels': [width * 2**i for i in range(5)],
-            'model.decode_head.channels': width}
+    return {'model.backbone.base_channels': width}
 
 
 def randomise_statistics(model: torch.nn.Module, seed: int = 0) -> None:

@@ -48,9 +48,7 @@ class ChannelsLastRunner(TorchRunner):
 
 
 def width_options(width: int) -> dict:
-    return {'model.backbone.base_channels': width,
-            'model.decode_head.in_channels': [width * 2**i for i in range(5)],
-            'model.decode_head.channels': width}
+    return {'model.backbone.base_channels': width}  # the head follows (IRSTDEncoderDecoder)
 
 
 def build_paths(config: str, width: int, checkpoint: str, threads: int,
