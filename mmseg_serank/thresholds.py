@@ -9,7 +9,7 @@ saved masks, pictures and scores always agree.
 import math
 import numbers
 
-__all__ = ['check_threshold']
+__all__ = ['check_threshold', 'config_threshold']
 
 
 def check_threshold(value: object, name: str = 'threshold') -> float:
@@ -23,3 +23,11 @@ def check_threshold(value: object, name: str = 'threshold') -> float:
         raise ValueError(f'{name} must be a probability in [0, 1) (a pixel is '
                          f'target when its probability is above it), got {value!r}')
     return float(value)
+
+
+def config_threshold(cfg) -> float:
+    """The one threshold a config sets (``model.decode_head.threshold``, mmseg's
+    default 0.5 when absent), validated: what an exported model, which has no
+    head, is thresholded with."""
+    return check_threshold(cfg.model.decode_head.get('threshold', 0.5),
+                           'model.decode_head.threshold')

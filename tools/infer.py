@@ -62,7 +62,7 @@ from mmseg_serank.apis import (
     probability_and_mask,
 )
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
-from mmseg_serank.thresholds import check_threshold
+from mmseg_serank.thresholds import check_threshold, config_threshold
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
 TARGET_FIELDS = ('image', 'target', 'centroid_x', 'centroid_y', 'area',
@@ -331,8 +331,7 @@ def build_segmenter(cfg: Config, args: argparse.Namespace) -> Tuple[Segmenter, f
     threshold = args.threshold
     if threshold is None:
         try:
-            threshold = check_threshold(cfg.model.decode_head.get('threshold', 0.5),
-                                        'model.decode_head.threshold')
+            threshold = config_threshold(cfg)
         except ValueError as error:
             raise SystemExit(f'error: {error}') from None
     init_default_scope(cfg.get('default_scope', 'mmseg'))

@@ -26,7 +26,7 @@ from mmseg.structures import SegDataSample
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
 from mmseg_serank.evaluation.metrics import format_metrics_table
-from mmseg_serank.thresholds import check_threshold
+from mmseg_serank.thresholds import config_threshold
 
 
 def score(cfg: Config, runner) -> dict:
@@ -35,8 +35,7 @@ def score(cfg: Config, runner) -> dict:
     The mask is the probability above the model's one threshold
     (``model.decode_head.threshold``), as the PyTorch model's ``pred_sem_seg``.
     """
-    threshold = check_threshold(cfg.model.decode_head.get('threshold', 0.5),
-                                'model.decode_head.threshold')
+    threshold = config_threshold(cfg)
     dataloader = Runner.build_dataloader(cfg.test_dataloader)
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataloader.dataset.metainfo
