@@ -1,19 +1,7 @@
 # Baseline: mmseg's SegFormer with a MiT-B0 encoder, trained from scratch.
 _base_ = [
-    'mmseg::_base_/models/segformer_mit-b0.py',
+    '../_base_/models/segformer_mit-b0_irstd.py',
     '../_base_/datasets/sirst.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_1500e.py',
 ]
-# One-channel output with sigmoid + threshold, SoftIoU loss, background padding:
-# trained and scored exactly like SeRankDet (same data, loss, IRSTDMetric).
-one_channel = dict(
-    num_classes=2, out_channels=1, threshold=0.5,
-    loss_decode=dict(_delete_=True, type='SoftIoULoss', loss_weight=1.0))
-model = dict(
-    # Native-resolution testing: pad each test image to a multiple of 32 for
-    # the stock encoder; the segmentor crops the padding off again.
-    data_preprocessor=dict(seg_pad_val=0, size=None, size_divisor=32,
-                           test_cfg=dict(size_divisor=32)),
-    decode_head=dict(**one_channel),
-)

@@ -1,23 +1,7 @@
 # Baseline: mmseg's UNet-S5-D16 + FCN head.
 _base_ = [
-    'mmseg::_base_/models/fcn_unet_s5-d16.py',
+    '../_base_/models/unet-s5-d16_fcn_irstd.py',
     '../_base_/datasets/sirst.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_1500e.py',
 ]
-# One-channel output with sigmoid + threshold, SoftIoU loss, background padding:
-# trained and scored exactly like SeRankDet (same data, loss, IRSTDMetric).
-one_channel = dict(
-    num_classes=2, out_channels=1, threshold=0.5,
-    loss_decode=dict(_delete_=True, type='SoftIoULoss', loss_weight=1.0))
-model = dict(
-    # Native-resolution testing: pad each test image to a multiple of 32 for
-    # the stock encoder; the segmentor crops the padding off again.
-    data_preprocessor=dict(seg_pad_val=0, size=None, size_divisor=32,
-                           test_cfg=dict(size_divisor=32)),
-    decode_head=dict(**one_channel),
-    auxiliary_head=dict(
-        num_classes=2, out_channels=1, threshold=0.5,
-        loss_decode=dict(_delete_=True, type='SoftIoULoss', loss_weight=0.4)),
-    test_cfg=dict(_delete_=True, mode='whole'),
-)

@@ -209,3 +209,54 @@ def test_valid_edge_settings_are_accepted():
                          thresholds=np.int64(2), curve_bins=1)
     np.testing.assert_allclose(metric.thresholds, [1 / 3, 2 / 3])
     np.testing.assert_allclose(IRSTDMetric(thresholds=[0.7, 0.0, 0.7]).thresholds, [0, 0.7])
+
+
+SIRST3_GROUPS = {'NUAA-SIRST': r'Misc_\d+\.', 'NUDT-SIRST': r'/\d{6}\.', 'IRSTD-1k': r'XDU\d+\.'}
+
+
+def test_dataset_groups_score_each_data_set_like_its_own_run(make_sample):
+    """A joint (SIRST3) test set: the pooled scores plus each group's own, equal to
+    scoring that group's images alone."""
+    samples = hand_made_samples(make_sample)
+    paths = ['d/images/Misc_1.png', 'd/images/000001.png', 'd/images/XDU7.png']
+    for sample, path in zip(samples, paths):
+        sample['img_path'] = path
+    extra = make_sample(np.eye(10) * 0.9, np.eye(10, dtype=bool))
+    extra['img_path'] = 'd/images/Misc_20.png'
+    grouped = scores(samples + [extra], dataset_groups=SIRST3_GROUPS)
+    pooled = scores(samples + [extra])
+    nuaa = scores([samples[0], extra])
+    nudt = scores([samples[1]])
+    for key, value in pooled.items():
+        assert grouped[key] == pytest.approx(value, nan_ok=True)
+    for key, value in nuaa.items():
+        assert grouped[f'NUAA-SIRST/{key}'] == pytest.approx(value, nan_ok=True)
+    for key, value in nudt.items():
+        assert grouped[f'NUDT-SIRST/{key}'] == pytest.approx(value, nan_ok=True)
+    assert grouped['IRSTD-1k/Pd'] != grouped['IRSTD-1k/Pd']  # no targets there: NaN
+    assert grouped['NUAA-SIRST/IoU'] != pooled['IoU']
+
+
+@pytest.mark.parametrize('path, message', [
+    ('d/images/other_3.png', 'matches no group'),
+    ('d/Misc_1.png/XDU3.png', 'matches the groups NUAA-SIRST, IRSTD-1k'),
+])
+def test_an_image_outside_or_in_two_groups_is_named(make_sample, path, message):
+    sample = make_sample(np.zeros((4, 4)), np.zeros((4, 4), bool), img_path=path)
+    metric = IRSTDMetric(dataset_groups=SIRST3_GROUPS)
+    with pytest.raises(ValueError, match=f'{path}.*{message}'):
+        metric.process({}, [sample])
+
+
+def test_a_group_without_test_images_is_an_error(make_sample):
+    sample = make_sample(np.zeros((4, 4)), np.zeros((4, 4), bool), img_path='d/Misc_1.png')
+    metric = IRSTDMetric(dataset_groups=SIRST3_GROUPS)
+    metric.process({}, [sample])
+    with pytest.raises(ValueError, match="no test image belongs to 'NUDT-SIRST'"):
+        metric.compute_metrics(metric.results)
+
+
+@pytest.mark.parametrize('groups', [{}, {'a/b': 'x'}, {'a': '('}, ['x']])
+def test_bad_dataset_groups_are_refused(groups):
+    with pytest.raises(ValueError, match='dataset_groups'):
+        IRSTDMetric(dataset_groups=groups)

@@ -12,6 +12,7 @@ totals do not depend on how images were split across processes.
 import math
 import numbers
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -192,6 +193,12 @@ class IRSTDMetric(BaseMetric):
         output_dir: where the sweep writes ``irstd_sweep.csv``,
             ``irstd_pixel_curves.csv`` and ``irstd_curves.png``; ``None``
             writes nothing (the AUCs are still reported).
+        dataset_groups: ``{name: regex}`` to score a joint test set per data
+            set as well (SIRST3: NUAA-SIRST, NUDT-SIRST and IRSTD-1k pooled).
+            Each image belongs to the one group whose regex is found in its
+            ``img_path``; an image matching none or several is an error. Adds
+            ``NAME/IoU``, ``NAME/nIoU``, ... (threshold-sweep AUCs stay
+            pooled) next to the pooled scores.
     """
 
     default_prefix: Optional[str] = 'IRSTD'
@@ -204,6 +211,7 @@ class IRSTDMetric(BaseMetric):
                  thresholds: ThresholdSpec = None,
                  curve_bins: int = 1000,
                  output_dir: Optional[str] = None,
+                 dataset_groups: Optional[Dict[str, str]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
@@ -222,6 +230,38 @@ class IRSTDMetric(BaseMetric):
         self.thresholds = self._resolve_thresholds(thresholds)
         self.curve_bins = curve_bins
         self.output_dir = output_dir
+        self.dataset_groups = self._compile_groups(dataset_groups)
+
+    @staticmethod
+    def _compile_groups(groups: Optional[Dict[str, str]]) -> Dict[str, 're.Pattern']:
+        if groups is None:
+            return {}
+        if not isinstance(groups, dict) or not groups:
+            raise ValueError(f'dataset_groups must be a non-empty dict name -> regex, '
+                             f'got {groups!r}')
+        compiled = {}
+        for name, pattern in groups.items():
+            if not isinstance(name, str) or not name or '/' in name:
+                raise ValueError(f'dataset_groups: a name must be a non-empty string '
+                                 f'without "/", got {name!r}')
+            try:
+                compiled[name] = re.compile(pattern)
+            except (re.error, TypeError) as error:
+                raise ValueError(f'dataset_groups[{name!r}]: not a regex ({error})') from None
+        return compiled
+
+    def _group_of(self, img_path: Optional[str]) -> Optional[str]:
+        if not self.dataset_groups:
+            return None
+        matches = [name for name, pattern in self.dataset_groups.items()
+                   if img_path is not None and pattern.search(img_path)]
+        if len(matches) != 1:
+            raise ValueError(
+                f'IRSTDMetric dataset_groups: {img_path} matches '
+                f'{"no group" if not matches else "the groups " + ", ".join(matches)} of '
+                f'{ {name: p.pattern for name, p in self.dataset_groups.items()} }; '
+                'each test image must belong to exactly one')
+        return matches[0]
 
     @staticmethod
     def _resolve_thresholds(thresholds: ThresholdSpec) -> Optional[np.ndarray]:
@@ -246,8 +286,12 @@ class IRSTDMetric(BaseMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each image to counts (see :meth:`score_image`)."""
         for data_sample in data_samples:
+            group = self._group_of(data_sample.get('img_path'))
             arrays = read_probability_and_target(data_sample)
-            self.results.append(self.score_image(**arrays))
+            record = self.score_image(**arrays)
+            if group is not None:
+                record['group'] = group
+            self.results.append(record)
 
     def score_image(self,
                     probability: np.ndarray,
@@ -288,6 +332,38 @@ class IRSTDMetric(BaseMetric):
             raise ValueError(
                 'IRSTDMetric received no images: the evaluated dataset is empty '
                 '(check the split file and data_root of the val/test dataloader).')
+        metrics = self._scores(results)
+        for group in self.dataset_groups:
+            members = [record for record in results if record.get('group') == group]
+            if not members:
+                raise ValueError(f'IRSTDMetric dataset_groups: no test image belongs to '
+                                 f'{group!r} ({self.dataset_groups[group].pattern})')
+            metrics.update({f'{group}/{key}': value
+                            for key, value in self._scores(members).items()})
+        if self.thresholds is not None:
+            sweep = summarize_sweep(results, self.thresholds)
+            metrics['ROC_AUC'] = sweep['roc_auc']
+            metrics['PR_AUC'] = sweep['pr_auc']
+            if self.output_dir is not None:
+                paths = write_sweep_outputs(sweep, self.output_dir)
+                print_log('IRSTD threshold sweep written to ' +
+                          ', '.join(osp.basename(p) for p in paths) +
+                          f' in {self.output_dir}', logger='current')
+        pooled = {key: value for key, value in metrics.items() if '/' not in key}
+        num_targets = sum(record['targets'] for record in results)
+        print_log('\n' + format_metrics_table(pooled, len(results), num_targets),
+                  logger='current')
+        for group in self.dataset_groups:
+            members = [record for record in results if record.get('group') == group]
+            group_metrics = {key.split('/', 1)[1]: value for key, value in metrics.items()
+                             if key.startswith(group + '/')}
+            print_log('\n' + format_metrics_table(
+                group_metrics, len(members), sum(r['targets'] for r in members),
+                title=f'IRSTD scores of {group}'), logger='current')
+        return metrics
+
+    def _scores(self, results: List[dict]) -> Dict[str, float]:
+        """IoU ... F1 of a set of per-image records."""
         totals = {key: sum(record[key] for record in results)
                   for key in ('pixels', 'intersection', 'predicted_pixels',
                               'target_pixels', 'targets', 'detected_targets',
@@ -295,7 +371,7 @@ class IRSTDMetric(BaseMetric):
         union = (totals['predicted_pixels'] + totals['target_pixels']
                  - totals['intersection'])
         per_image_iou = [self._image_iou(record) for record in results]
-        metrics = dict(
+        return dict(
             IoU=100 * _ratio(totals['intersection'], union),
             # fsum is exactly rounded, so the mean ignores the image order.
             nIoU=100 * math.fsum(per_image_iou) / len(per_image_iou),
@@ -306,18 +382,6 @@ class IRSTDMetric(BaseMetric):
             Recall=100 * _ratio(totals['intersection'], totals['target_pixels']),
             F1=100 * _ratio(2 * totals['intersection'],
                             totals['predicted_pixels'] + totals['target_pixels']))
-        if self.thresholds is not None:
-            sweep = summarize_sweep(results, self.thresholds)
-            metrics['ROC_AUC'] = sweep['roc_auc']
-            metrics['PR_AUC'] = sweep['pr_auc']
-            if self.output_dir is not None:
-                paths = write_sweep_outputs(sweep, self.output_dir)
-                print_log('IRSTD threshold sweep written to ' +
-                          ', '.join(osp.basename(p) for p in paths) +
-                          f' in {self.output_dir}', logger='current')
-        print_log('\n' + format_metrics_table(metrics, len(results), totals['targets']),
-                  logger='current')
-        return metrics
 
     def _image_iou(self, record: dict) -> float:
         union = (record['predicted_pixels'] + record['target_pixels']

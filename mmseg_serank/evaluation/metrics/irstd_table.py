@@ -10,7 +10,8 @@ _PERCENT_KEYS = ('IoU', 'nIoU', 'Pd', 'Precision', 'Recall', 'F1')
 
 def format_metrics_table(metrics: Dict[str, float],
                          num_images: Optional[int] = None,
-                         num_targets: Optional[int] = None) -> str:
+                         num_targets: Optional[int] = None,
+                         title: str = 'IRSTD scores') -> str:
     """Percent scores with 2 decimals, Fa x1e-6, AUCs with 4 decimals.
 
     Keys may carry a prefix (``IRSTD/IoU``); unknown keys are left out.
@@ -25,7 +26,6 @@ def format_metrics_table(metrics: Dict[str, float],
     for key in ('ROC_AUC', 'PR_AUC'):
         if key in plain:
             table.add_column(key, [f'{plain[key]:.4f}'])
-    title = 'IRSTD scores'
     if num_images is not None:
         title += f' on {num_images} images'
     if num_targets is not None:
