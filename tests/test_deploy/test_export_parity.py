@@ -6,6 +6,7 @@ import pytest
 import torch
 from test_tools.conftest import DEMO_CONFIG, run_tool, tiny_model_options
 
+import mmseg_serank.deploy.export as export_module
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
 from mmseg_serank.deploy.export import (
     TorchRunner,
@@ -99,3 +100,46 @@ def test_export_tool_exits_non_zero_and_writes_nothing(tiny_checkpoint, tmp_path
                   tiny_checkpoint, out, '--tolerance', '0', '--cfg-options',
                   *tiny_model_options(WIDTH)])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def flips_everywhere(monkeypatch):
+    """Every size reports a top-K flip at stage 1: the other runtime's selection
+    (the second of each pair of calls) is made to look different."""
+    calls = []
+
+    def flipped(values, k):
+        calls.append(None)
+        positions = rank_positions(values, k)
+        return positions + 1 if len(calls) % 2 == 0 else positions
+
+    monkeypatch.setattr(export_module, 'rank_positions', flipped)
+
+
+def test_a_faithful_graph_is_written_even_where_every_size_flips(
+        flips_everywhere, tiny_checkpoint, tmp_path):
+    """Flipped sizes are still verified module by module (each fed ONNX Runtime's
+    own inputs), so a correct graph is accepted; the old check refused it."""
+    _, deployed = load_segmentor(str(DEMO_CONFIG), str(tiny_checkpoint), width_options())
+    out = tmp_path / 'model.onnx'
+    results = write_verified_onnx(ProbabilityModel(deployed).eval(), str(out))
+    assert out.is_file()
+    assert all(r['flip_stage'] == 1 for r in results.values())
+    assert all(r['forced_error'] <= 1e-4 for r in results.values()), results
+
+
+def test_a_wrong_graph_is_refused_even_where_every_size_flips(
+        flips_everywhere, tiny_checkpoint, tmp_path):
+    """A flip does not excuse a wrong operation: the decoder fed ONNX Runtime's
+    stage outputs disagrees with its probability, so nothing is written."""
+
+    class Unfaithful(ProbabilityModel):
+        def forward(self, image):
+            probability = super().forward(image)
+            return probability * 0.999 if torch.jit.is_tracing() else probability
+
+    _, deployed = load_segmentor(str(DEMO_CONFIG), str(tiny_checkpoint), width_options())
+    out = tmp_path / 'model.onnx'
+    with pytest.raises(ValueError, match='differs from PyTorch'):
+        write_verified_onnx(Unfaithful(deployed).eval(), str(out))
+    assert not out.exists()

@@ -2,6 +2,7 @@
 
 Usage: python tools/analysis/benchmark_backends.py [--widths 64 16]
        [--sizes 256 512] [--repeats 3] [--threads 2] [--checkpoint CKPT]
+       [--reference-dir SERANKDET_CHECKOUT]
 
 For each width the model of --config is built (random weights unless
 --checkpoint is given; timing does not depend on the values), exported with
@@ -13,6 +14,12 @@ each, the paths run interleaved (round robin) --repeats times, so load changes
 on the machine hit them alike. Printed: median and min-max of the seconds per
 image, speed-up of the median over the eval form, and the max abs probability
 difference to the eval form.
+
+With --reference-dir (a checkout of GrokCV/SeRankDet, einops on PYTHONPATH, as
+for tools/analysis/verify_reference_parity.py) the width-64 rows add the
+reference implementation in eval mode on the same weights (the reference's
+random initialisation, converted into ours), timed in the same rounds, and a
+last line gives each path's speed-up over the reference.
 """
 import argparse
 import copy
@@ -21,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -30,7 +37,11 @@ import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
 from mmseg_serank.deploy.export import TorchRunner, build_segmentor, export_onnx, load_segmentor
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from verify_reference_parity import build_reference, convert_state_dict  # noqa: E402
+
 DEFAULT_CONFIG = 'configs/serankdet/serankdet_1xb4-1500e_sirst-512x512.py'
+REFERENCE_PATH = 'reference (GrokCV/SeRankDet), eval'
 
 
 class ChannelsLastRunner(TorchRunner):
@@ -47,24 +58,52 @@ class ChannelsLastRunner(TorchRunner):
             return self.model(inputs).numpy()
 
 
+class ReferenceRunner:
+    """The authors' SeRankDet behind the runners' interface: the same channel flip
+    and normalisation as the exported graph, the sigmoid of its fused output."""
+
+    backend = 'reference'
+
+    def __init__(self, reference: torch.nn.Module, wrapped: ProbabilityModel) -> None:
+        self.reference = reference.eval()
+        self.flip_channels = wrapped.flip_channels
+        self.mean, self.std = wrapped.mean.clone(), wrapped.std.clone()
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        image = torch.from_numpy(images)
+        if self.flip_channels:
+            image = image.flip(1)
+        with torch.no_grad():
+            return self.reference((image - self.mean) / self.std)[-1].sigmoid().numpy()
+
+
 def width_options(width: int) -> dict:
     return {'model.backbone.base_channels': width}  # the head follows (IRSTDEncoderDecoder)
 
 
 def build_paths(config: str, width: int, checkpoint: str, threads: int,
-                onnx_path: str) -> Dict[str, Callable[[np.ndarray], np.ndarray]]:
+                onnx_path: str, reference_dir: Optional[str] = None
+                ) -> Dict[str, Callable[[np.ndarray], np.ndarray]]:
+    reference = None
     if checkpoint:
         model, deployed = load_segmentor(config, checkpoint, width_options(width))
     else:
         torch.manual_seed(0)
         model = build_segmentor(config, width_options(width))
+        if reference_dir and width == 64:  # the reference exists at width 64 only
+            reference = build_reference(reference_dir)
+            model.load_state_dict(convert_state_dict(reference.state_dict())[0], strict=True)
         deployed = copy.deepcopy(model)
         deployed.backbone.switch_to_deploy()
         deployed.decode_head.switch_to_deploy()
     deploy_form = ProbabilityModel(deployed).eval()
     export_onnx(deploy_form, onnx_path)
+    eval_form = ProbabilityModel(model).eval()
+    paths = {'PyTorch eval form': TorchRunner(eval_form)}
+    if reference is not None:
+        paths[REFERENCE_PATH] = ReferenceRunner(reference, eval_form)
     return {
-        'PyTorch eval form': TorchRunner(ProbabilityModel(model)),
+        **paths,
         'PyTorch deploy form': TorchRunner(deploy_form),
         'PyTorch deploy, channels_last': ChannelsLastRunner(copy.deepcopy(deploy_form)),
         'ONNX Runtime': OnnxRuntimeRunner(onnx_path, num_threads=threads),
@@ -99,7 +138,12 @@ def main() -> int:
     parser.add_argument('--sizes', type=int, nargs='+', default=[256, 512])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--reference-dir',
+                        help='GrokCV/SeRankDet checkout: also time the reference (width 64, '
+                             'random weights only)')
     args = parser.parse_args()
+    if args.reference_dir and args.checkpoint:
+        parser.error('--reference-dir runs on random weights; leave out --checkpoint')
     torch.set_num_threads(args.threads)
 
     print(f'torch {torch.__version__}, {args.threads} threads, batch 1, float32, '
@@ -110,14 +154,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
         for width in args.widths:
             paths = build_paths(args.config, width, args.checkpoint, args.threads,
-                                os.path.join(directory, f'w{width}.onnx'))
+                                os.path.join(directory, f'w{width}.onnx'),
+                                args.reference_dir)
             for size in args.sizes:
                 image = (torch.rand(1, 3, size, size,
                                     generator=torch.Generator().manual_seed(size)) * 255).numpy()
-                for row in measure(paths, image, args.repeats):
+                rows = measure(paths, image, args.repeats)
+                for row in rows:
                     print(f'| {width} | {size}x{size} | {row["path"]} | {row["median"]:.3f} | '
                           f'{row["low"]:.3f}-{row["high"]:.3f} | {row["speedup"]:.2f}x | '
                           f'{row["difference"]:.1e} |', flush=True)
+                reference_row = next((r for r in rows if r['path'] == REFERENCE_PATH), None)
+                if reference_row:
+                    print(f'  width {width}, {size}x{size}, speed-up over the reference: ' +
+                          ', '.join(f'{r["path"]} {reference_row["median"] / r["median"]:.2f}x'
+                                    for r in rows if r is not reference_row), flush=True)
     return 0
 
 
