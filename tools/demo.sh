@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 DATA=data/synthetic_irstd
-CONFIG=configs/serankdet/serankdet-lite8_1xb8-60e_synthetic-96x96.py
+CONFIG=configs/serankdet/serankdet-lite8_1xb8-45e_synthetic-96x96.py
 WORK=${WORK_DIR:-work_dirs/demo}
 
 if [ ! -f "$DATA/splits/test.txt" ]; then
@@ -15,7 +15,7 @@ if [ ! -f "$DATA/splits/test.txt" ]; then
 fi
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"
 CHECKPOINT=$(ls -t "$WORK"/best_IRSTD_IoU_*.pth 2>/dev/null | head -n 1)
-CHECKPOINT=${CHECKPOINT:-$WORK/epoch_60.pth}
+CHECKPOINT=${CHECKPOINT:-$WORK/epoch_45.pth}
 "$PY" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK/test" \
     --show-dir "$WORK/show" \
     --cfg-options test_evaluator.thresholds=50 test_evaluator.output_dir="$WORK/curves"

@@ -28,7 +28,7 @@ from tiny_configs import shrink_model
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / 'configs').glob('*/*.py')
                  if p.parent.name != '_base_')
-SERANKDET_DEMO = 'configs/serankdet/serankdet-lite8_1xb8-60e_synthetic-96x96.py'
+SERANKDET_DEMO = 'configs/serankdet/serankdet-lite8_1xb8-45e_synthetic-96x96.py'
 
 
 def tiny_config(config_path: str) -> Config:

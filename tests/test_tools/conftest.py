@@ -9,7 +9,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = (REPO_ROOT / 'configs/serankdet'
-               / 'serankdet-lite8_1xb8-60e_synthetic-96x96.py')
+               / 'serankdet-lite8_1xb8-45e_synthetic-96x96.py')
 TINY_WIDTH = 4
 
 
