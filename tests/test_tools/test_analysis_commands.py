@@ -1,0 +1,46 @@
+"""The README's analysis commands, run as written at a reduced budget."""
+import csv
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO_ROOT, run_tool
+
+pytestmark = pytest.mark.slow
+
+SIRST = Path(os.environ.get('IRSTD_SIRST_ROOT', REPO_ROOT.parent / 'shared/data/sirst'))
+
+
+def test_sirst_cpu_comparison_command_on_the_real_data(tmp_path):
+    """tools/analysis/sirst_cpu_comparison.sh with its four configs on the real SIRST
+    release, two iterations each instead of 1000: one table row per model and
+    the curves picture."""
+    if not (SIRST / 'idx_427' / 'test.txt').exists():
+        pytest.skip(f'the real SIRST data set is not at {SIRST}')
+    run_tool(['bash', 'tools/analysis/sirst_cpu_comparison.sh', SIRST, tmp_path / 'bench'],
+             timeout=900, env_extra=dict(PYTHON=sys.executable, ITERS='2'))
+    with open(tmp_path / 'bench' / 'benchmark.csv', newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row['model'] for row in rows] == [
+        'serankdet-lite16_1xb4-1k_sirst-256x256', 'unet-s5-d16_fcn_1xb4-1k_sirst-256x256',
+        'deeplabv3plus_r18-d8_1xb4-1k_sirst-256x256', 'segformer_mit-b0_1xb4-1k_sirst-256x256']
+    for row in rows:
+        assert 0 <= float(row['IoU']) <= 100 and float(row['params (M)']) > 0
+    assert '2 training iterations per model' in (tmp_path / 'bench' / 'benchmark.md').read_text()
+    assert (tmp_path / 'bench' / 'benchmark_curves.png').stat().st_size > 10_000
+
+
+def test_benchmark_backends_prints_every_path():
+    """tools/analysis/benchmark_backends.py on a tiny model: one row per path,
+    each exported backend within 1e-4 of the eval form."""
+    result = run_tool([sys.executable, 'tools/analysis/benchmark_backends.py', '--widths', '4',
+                       '--sizes', '48', '--repeats', '1'], timeout=600)
+    rows = [line.split('|')[1:-1] for line in result.stdout.splitlines()
+            if line.startswith('| 4 |')]
+    paths = [cells[2].strip() for cells in rows]
+    assert paths == ['PyTorch eval form', 'PyTorch deploy form', 'PyTorch deploy, channels_last',
+                     'ONNX Runtime', 'OpenVINO (f32)']
+    for cells in rows[3:]:
+        assert float(cells[6]) <= 1e-4, cells
