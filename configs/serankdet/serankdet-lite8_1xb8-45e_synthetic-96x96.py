@@ -2,9 +2,10 @@
 # reference's multiply-adds per pixel) trained on the synthetic IRSTD set made by
 # tools/make_synthetic_dataset.py (128x128 scenes), 96x96 crops, 45 epochs, batch 8,
 # AdamW at 2e-3. Chosen over width 16 / 128 px / 20 epochs (IoU 37-47 depending on
-# the CPU, still rising) and over 60 epochs at 1e-3 (IoU 52-61, just over 5 minutes
-# from a fresh clone): the higher rate gets near its plateau by epoch 30 (IoU 62-65
-# there, 66-67 at 45 over two seeds); see the README's demo benchmark.
+# the CPU, still rising) and over 60 epochs at 1e-3 (IoU 55-61, still rising, just
+# over 5 minutes from a fresh clone): the higher rate gets near its plateau early
+# (IoU 62-65 at epoch 30, 65-67 at 45 over seeds, threads and loader settings); see
+# the README's demo benchmark.
 _base_ = [
     '../_base_/models/serankdet.py',
     '../_base_/datasets/synthetic.py',
