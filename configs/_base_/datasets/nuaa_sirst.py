@@ -7,38 +7,11 @@
 # data_root='data/BasicIRSTD/NUAA-SIRST' and ann_file='img_idx/train_NUAA-SIRST.txt'
 # (resp. test_...). Numbers on this split are not comparable with SIRST's idx_427
 # ones (the SeRankDet paper's), which train on 341 images and test on 86.
-_base_ = './irstd.py'
-# The train and resize-to-base pipelines are built from this file's sizes (irstd.py
-# says why); the import stays below _base_, where mmengine expects it in this config style.
-from mmseg_serank.datasets.pipelines import (  # noqa: E402
-    irstd_resize_to_base_pipeline,
-    irstd_train_pipeline,
-)
-
+# DNANet packs it exactly as NUDT-SIRST (same folders and split files) and trains
+# both at 256, so everything but the type and root comes from nudt_sirst.py.
+_base_ = './nudt_sirst.py'
 dataset_type = 'IRSTDDataset'
 data_root = 'data/nuaa_sirst'
-# DNANet and BasicIRSTD train NUAA-SIRST at 256.
-base_size = 256
-crop_size = (256, 256)
-data_prefix = dict(img_path='images', seg_map_path='masks')
-train_pipeline = irstd_train_pipeline(base_size, crop_size)
-# The reference's protocol resizes every test image to base x base and scores
-# there; select it with
-#   val_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
-#   test_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
-test_pipeline_resize_to_base = irstd_resize_to_base_pipeline(base_size)
-train_dataloader = dict(
-    batch_size=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=data_prefix,
-        ann_file='50_50/train.txt',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=data_prefix,
-        ann_file='50_50/test.txt'))
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
