@@ -69,11 +69,15 @@ class ProbabilityModel(nn.Module):
         self.backbone = segmentor.backbone
         self.decode_head = segmentor.decode_head
 
-    def forward(self, image: Tensor) -> Tensor:
-        height, width = image.shape[-2:]
+    def preprocess(self, image: Tensor) -> Tensor:
+        """The data preprocessor's channel flip and normalisation."""
         if self.flip_channels:
             image = image.flip(1)
-        features = self.backbone((image - self.mean) / self.std)
+        return (image - self.mean) / self.std
+
+    def forward(self, image: Tensor) -> Tensor:
+        height, width = image.shape[-2:]
+        features = self.backbone(self.preprocess(image))
         logits = self.decode_head(features)
         return logits[..., :height, :width].sigmoid()
 
@@ -217,9 +221,7 @@ def teacher_forced_error(model: ProbabilityModel, image: Tensor, probability: Te
     """
     backbone, height, width = model.backbone, image.shape[2], image.shape[3]
     with torch.no_grad():
-        if model.flip_channels:
-            image = image.flip(1)
-        block_input = backbone.pad_input((image - model.mean) / model.std)
+        block_input = backbone.pad_input(model.preprocess(image))
         errors = []
         for stage, (block, attention) in enumerate(
                 zip(backbone.ddc_blocks, backbone.rank_attentions)):

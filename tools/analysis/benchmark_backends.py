@@ -66,15 +66,12 @@ class ReferenceRunner:
 
     def __init__(self, reference: torch.nn.Module, wrapped: ProbabilityModel) -> None:
         self.reference = reference.eval()
-        self.flip_channels = wrapped.flip_channels
-        self.mean, self.std = wrapped.mean.clone(), wrapped.std.clone()
+        self.preprocess = wrapped.preprocess
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        image = torch.from_numpy(images)
-        if self.flip_channels:
-            image = image.flip(1)
         with torch.no_grad():
-            return self.reference((image - self.mean) / self.std)[-1].sigmoid().numpy()
+            inputs = self.preprocess(torch.from_numpy(images))
+            return self.reference(inputs)[-1].sigmoid().numpy()
 
 
 def width_options(width: int) -> dict:
