@@ -235,6 +235,33 @@ def teacher_forced_error(model: ProbabilityModel, image: Tensor, probability: Te
     return max(errors)
 
 
+def probability_and_attention_inputs(model: ProbabilityModel,
+                                     image: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    """``model(image)`` and the input of each SeRank attention on the way."""
+    captured: List[Tensor] = []
+    handles = [attention.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+               for attention in model.backbone.rank_attentions]
+    try:
+        with torch.no_grad():
+            probability = model(image)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return probability, captured
+
+
+def first_flip_stage(attentions: Sequence[nn.Module], ours: Sequence[Tensor],
+                     theirs: Sequence[Tensor]) -> Optional[int]:
+    """The first stage (1-based) whose attention selects other positions from
+    ``theirs`` than from ``ours`` (each runtime's own stage inputs), or None."""
+    for stage, (attention, mine, other) in enumerate(zip(attentions, ours, theirs)):
+        k = min(attention.topk, mine.shape[2] * mine.shape[3])
+        if not torch.equal(rank_positions(mine.flatten(2), k),
+                           rank_positions(other.flatten(2), k)):
+            return stage + 1
+    return None
+
+
 def compare_with_onnxruntime(model: ProbabilityModel, path: str,
                              images: Sequence[Tensor]) -> Dict[str, dict]:
     """Per N x H x W: end-to-end difference, first stage with a top-K flip, and
@@ -257,34 +284,18 @@ def compare_with_onnxruntime(model: ProbabilityModel, path: str,
     session = ort.InferenceSession(proto.SerializeToString(),
                                    providers=['CPUExecutionProvider'])
     attentions = list(model.backbone.rank_attentions)
-    captured: List[Tensor] = []
-    handles = [a.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
-               for a in attentions]
     results = {}
-    try:
-        for image in images:
-            captured.clear()
-            with torch.no_grad():
-                expected = model(image).numpy()
-            actual, *stages = session.run(None, {INPUT_NAME: image.numpy()})
-            stage_inputs = [torch.from_numpy(value) for value in stages[0::2]]
-            stage_outputs = [torch.from_numpy(value) for value in stages[1::2]]
-            first_flip = None
-            for stage, (ours, theirs, attention) in enumerate(
-                    zip(captured, stage_inputs, attentions)):
-                k = min(attention.topk, ours.shape[2] * ours.shape[3])
-                if not torch.equal(rank_positions(ours.flatten(2), k),
-                                   rank_positions(theirs.flatten(2), k)):
-                    first_flip = stage + 1
-                    break
-            key = 'x'.join(str(s) for s in (image.shape[0], *image.shape[2:]))
-            results[key] = dict(
-                difference=float(np.abs(actual - expected).max()), flip_stage=first_flip,
-                forced_error=teacher_forced_error(model, image, torch.from_numpy(actual),
-                                                  stage_inputs, stage_outputs))
-    finally:
-        for handle in handles:
-            handle.remove()
+    for image in images:
+        expected, ours = probability_and_attention_inputs(model, image)
+        actual, *stages = session.run(None, {INPUT_NAME: image.numpy()})
+        stage_inputs = [torch.from_numpy(value) for value in stages[0::2]]
+        stage_outputs = [torch.from_numpy(value) for value in stages[1::2]]
+        key = 'x'.join(str(s) for s in (image.shape[0], *image.shape[2:]))
+        results[key] = dict(
+            difference=float(np.abs(actual - expected.numpy()).max()),
+            flip_stage=first_flip_stage(attentions, ours, stage_inputs),
+            forced_error=teacher_forced_error(model, image, torch.from_numpy(actual),
+                                              stage_inputs, stage_outputs))
     return results
 
 

@@ -1,4 +1,5 @@
 """One exported ONNX file equals the PyTorch model at every size, on both backends."""
+import copy
 import sys
 
 import numpy as np
@@ -12,7 +13,9 @@ from mmseg_serank.deploy.export import (
     TorchRunner,
     build_segmentor,
     check_sizes_images,
+    first_flip_stage,
     load_segmentor,
+    probability_and_attention_inputs,
     write_verified_onnx,
 )
 from mmseg_serank.models.layers.serank_attention import rank_positions
@@ -151,15 +154,20 @@ def test_width_16_and_64_files_at_the_issue_sizes(width, tmp_path):
     512x512 against PyTorch (random weights with trained-like BN statistics).
     Every module fed ONNX Runtime's own inputs agrees within 1e-4 at every size,
     and so does the probability wherever no top-K flip happened; the width-64
-    model flips at stage 4 at some sizes (float rounding, see the README)."""
+    model flips at stage 4 at some sizes (float rounding, see the README). The
+    same is asked of PyTorch's own eval form against its deploy form, whose
+    only difference is the rounding of the folded weights; ``pytest -s`` prints
+    both comparisons (the README quotes them)."""
     torch.manual_seed(0)
     model = build_segmentor(str(DEMO_CONFIG), width_options(width))
     randomise_statistics(model)
+    eval_form = ProbabilityModel(copy.deepcopy(model).eval()).eval()
     model.backbone.switch_to_deploy()
     model.decode_head.switch_to_deploy()
+    deploy_form = ProbabilityModel(model.eval()).eval()
     out = tmp_path / f'w{width}.onnx'
-    results = write_verified_onnx(ProbabilityModel(model.eval()).eval(), str(out),
-                                  sizes=[(1, h, w) for h, w in PARITY_SIZES])
+    sizes = [(1, h, w) for h, w in PARITY_SIZES]
+    results = write_verified_onnx(deploy_form, str(out), sizes=sizes)
     assert sorted(results) == sorted(f'1x{h}x{w}' for h, w in PARITY_SIZES)
     for size, result in results.items():
         assert result['forced_error'] <= 1e-4, (width, size, result)
@@ -167,4 +175,16 @@ def test_width_16_and_64_files_at_the_issue_sizes(width, tmp_path):
             assert result['difference'] <= 1e-4, (width, size, result)
     if width == 16:
         assert all(r['flip_stage'] is None for r in results.values()), results
-    print(width, results)
+
+    attentions = list(model.backbone.rank_attentions)
+    print(f'\nwidth {width}: ONNX Runtime vs PyTorch deploy form | PyTorch eval vs deploy form')
+    for image, (size, result) in zip(check_sizes_images(sizes), results.items()):
+        deployed, deployed_inputs = probability_and_attention_inputs(deploy_form, image)
+        evaluated, evaluated_inputs = probability_and_attention_inputs(eval_form, image)
+        folding_flip = first_flip_stage(attentions, evaluated_inputs, deployed_inputs)
+        folding_difference = float((evaluated - deployed).abs().max())
+        if folding_flip is None:
+            assert folding_difference <= 1e-4, (width, size, folding_difference)
+        print(f'  {size}: {result["difference"]:.1e}, flip at stage {result["flip_stage"]}, '
+              f'modules {result["forced_error"]:.1e} | {folding_difference:.1e}, '
+              f'flip at stage {folding_flip}')
