@@ -15,7 +15,8 @@ import copy
 import os
 import tempfile
 import warnings
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -82,13 +83,31 @@ class ProbabilityModel(nn.Module):
         return logits[..., :height, :width].sigmoid()
 
 
-def build_segmentor(config: str, cfg_options: Optional[dict] = None,
-                    deploy: bool = False) -> nn.Module:
-    """The config's model in eval mode (deploy form if ``deploy``)."""
+def deployable_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config, or a ValueError naming it if its model has no deploy form.
+
+    The export needs the backbone and decode head to fold themselves
+    (``switch_to_deploy``), which SeRankDet's do and mmseg's other models do not.
+    """
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    for part in ('backbone', 'decode_head'):
+        part_type = (cfg.model.get(part) or {}).get('type')
+        part_class = MODELS.get(part_type) if isinstance(part_type, str) else part_type
+        if not hasattr(part_class, 'switch_to_deploy'):
+            name = getattr(part_class, '__name__', part_type)
+            raise ValueError(f'{config}: model.{part} is {name}, which has no deploy form; '
+                             'the export handles SeRankDet models (backbone SeRankDet, '
+                             'head SeRankDetHead)')
+    return cfg
+
+
+def build_segmentor(config: str, cfg_options: Optional[dict] = None,
+                    deploy: bool = False) -> nn.Module:
+    """The config's model in eval mode (deploy form if ``deploy``)."""
+    cfg = deployable_config(config, cfg_options)
     if deploy:
         cfg.model.backbone.deploy = True
         cfg.model.decode_head.deploy = True
@@ -103,6 +122,7 @@ def load_segmentor(config: str, checkpoint: str,
     load into the deploy form directly; their eval form is gone, so the first
     item is None. Keys must match exactly (``strict``).
     """
+    deployable_config(config, cfg_options)  # before reading a large checkpoint
     state = load_checkpoint_safely(checkpoint, map_location='cpu')
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint}: not a checkpoint (a {type(state).__name__})')
@@ -235,18 +255,25 @@ def teacher_forced_error(model: ProbabilityModel, image: Tensor, probability: Te
     return max(errors)
 
 
-def probability_and_attention_inputs(model: ProbabilityModel,
-                                     image: Tensor) -> Tuple[Tensor, List[Tensor]]:
-    """``model(image)`` and the input of each SeRank attention on the way."""
+@contextmanager
+def attention_inputs(backbone: nn.Module) -> Iterator[List[Tensor]]:
+    """A list that collects the input of each SeRank attention of ``backbone``
+    during the ``with`` block (one per stage and forward pass)."""
     captured: List[Tensor] = []
     handles = [attention.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
-               for attention in model.backbone.rank_attentions]
+               for attention in backbone.rank_attentions]
     try:
-        with torch.no_grad():
-            probability = model(image)
+        yield captured
     finally:
         for handle in handles:
             handle.remove()
+
+
+def probability_and_attention_inputs(model: ProbabilityModel,
+                                     image: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    """``model(image)`` and the input of each SeRank attention on the way."""
+    with torch.no_grad(), attention_inputs(model.backbone) as captured:
+        probability = model(image)
     return probability, captured
 
 
@@ -311,8 +338,11 @@ def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e
     :func:`compare_with_onnxruntime`'s results.
     """
     directory = os.path.dirname(os.path.abspath(out))
-    handle, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(out) + '.', suffix='.tmp',
-                                   dir=directory)
+    try:
+        handle, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(out) + '.',
+                                       suffix='.tmp', dir=directory)
+    except OSError as error:
+        raise OSError(f'cannot write {out}: {error.strerror} (folder {directory})') from None
     os.close(handle)
     try:
         export_onnx(model, tmp, opset)

@@ -1,11 +1,16 @@
 """One exported ONNX file equals the PyTorch model at every size, on both backends."""
 import copy
+import os
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
-from test_tools.conftest import DEMO_CONFIG, run_tool, tiny_model_options
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from test_tools.conftest import DEMO_CONFIG, REPO_ROOT, run_tool, tiny_model_options
 
 import mmseg_serank.deploy.export as export_module
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
@@ -107,6 +112,41 @@ def test_export_tool_exits_non_zero_and_writes_nothing(tiny_checkpoint, tmp_path
                   tiny_checkpoint, out, '--tolerance', '0', '--cfg-options',
                   *tiny_model_options(WIDTH)])
     assert list(tmp_path.iterdir()) == []
+
+
+def run_export_tool(config, checkpoint, out, *extra):
+    """tools/deploy/export_onnx.py as a user runs it; returns the finished process."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.run([sys.executable, 'tools/deploy/export_onnx.py', str(config),
+                           str(checkpoint), str(out), *extra], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_model_without_a_deploy_form_is_named_and_nothing_written(tmp_path):
+    """A baseline's config and checkpoint (UNet): the old tool died in an
+    AttributeError traceback after loading the checkpoint."""
+    config = 'configs/baselines/unet-s5-d16_fcn_1xb4-1k_sirst-256x256.py'
+    cfg = Config.fromfile(config)
+    init_default_scope('mmseg')
+    checkpoint = tmp_path / 'unet.pth'
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict(), 'meta': {}}, checkpoint)
+    out = tmp_path / 'unet.onnx'
+    result = run_export_tool(config, checkpoint, out)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert f'error: {config}: model.backbone is UNet, which has no deploy form' in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not out.exists()
+
+
+def test_an_output_folder_that_does_not_exist_is_named(tiny_checkpoint, tmp_path):
+    """The old message named only the exporter's hidden temporary file."""
+    out = tmp_path / 'missing' / 'model.onnx'
+    result = run_export_tool(DEMO_CONFIG, tiny_checkpoint, out,
+                             '--cfg-options', *tiny_model_options(WIDTH))
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert f'error: cannot write {out}: No such file or directory' in result.stderr
+    assert '.tmp' not in result.stderr
+    assert not out.parent.exists()
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def main() -> int:
         results = write_verified_onnx(wrapped, args.out, args.tolerance,
                                       sizes=CHECK_SIZES + tuple(args.check_sizes),
                                       opset=args.opset)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'wrote {args.out} (opset {args.opset}, dynamic batch/height/width)')

@@ -16,34 +16,29 @@ model.decode_head.deploy=True`` (the same options work for tools/infer.py).
 """
 import argparse
 import copy
+import io
 import sys
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
 from mmseg_serank.apis import checkpoint_dataset_meta
-
-
-def build_model(config: str, cfg_options: Optional[dict] = None) -> torch.nn.Module:
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    return MODELS.build(cfg.model)
+from mmseg_serank.deploy.export import (
+    attention_inputs,
+    deployable_config,
+    first_flip_stage,
+)
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import write_atomically
 
 
 def switch_to_deploy(model: torch.nn.Module) -> torch.nn.Module:
     """Deploy form of an EncoderDecoder with a SeRankDet backbone and head."""
-    for part in (model.backbone, model.decode_head):
-        if not hasattr(part, 'switch_to_deploy'):
-            raise TypeError(f'{type(part).__name__} has no switch_to_deploy(); only '
-                            'SeRankDet backbones and heads can be reparameterised')
-        part.switch_to_deploy()
+    model.backbone.switch_to_deploy()
+    model.decode_head.switch_to_deploy()
     return model.eval()
 
 
@@ -54,38 +49,34 @@ def deploy_differences(model: torch.nn.Module, deployed: torch.nn.Module,
     ``end_to_end`` compares the fused logits. Top-K selection in the SeRank
     attention is discontinuous, so a ~1e-7 rounding change from folding can swap
     two nearly equal values at the top-K boundary and move a later output by
-    much more; ``flips`` counts stages where that happened. ``teacher_forced``
-    feeds every deployed encoder block and the deployed head with the eval
-    form's own inputs, which isolates the folding itself from such flips.
+    much more; ``flip_stage`` is the first stage where that happened (0 if
+    none). ``teacher_forced`` feeds every deployed encoder block and the
+    deployed head with the eval form's own inputs, which isolates the folding
+    itself from such flips.
     """
     records = []
     handles = [block.register_forward_hook(
         lambda _m, args, out: records.append((args[0], out)))
         for block in model.backbone.ddc_blocks]
-    with torch.no_grad():
-        expected = model(inputs, mode='tensor')
+    try:
+        with torch.no_grad(), attention_inputs(model.backbone) as selected_from:
+            expected = model(inputs, mode='tensor')
+    finally:
         for handle in handles:
             handle.remove()
+    with torch.no_grad():
         features = model.extract_feat(inputs)
-        actual = deployed(inputs, mode='tensor')
-        deployed_features = deployed.extract_feat(inputs)
+        with attention_inputs(deployed.backbone) as deployed_selected_from:
+            actual = deployed(inputs, mode='tensor')
         forced = [(block(block_in) - block_out).abs().max().item()
                   for (block_in, block_out), block in zip(records,
                                                           deployed.backbone.ddc_blocks)]
         forced.append((deployed.decode_head(features) - expected).abs().max().item())
-        flips = sum(
-            int(not torch.equal(_ranked(a, att.topk), _ranked(b, att.topk)))
-            for a, b, att in zip(features, deployed_features,
-                                 model.backbone.rank_attentions))
+    flip_stage = first_flip_stage(model.backbone.rank_attentions, selected_from,
+                                  deployed_selected_from)
     return {'end_to_end': (expected - actual).abs().max().item(),
-            'teacher_forced': max(forced), 'flips': flips,
+            'teacher_forced': max(forced), 'flip_stage': flip_stage or 0,
             'scale': max(1.0, expected.abs().max().item())}
-
-
-def _ranked(features: torch.Tensor, topk: int) -> torch.Tensor:
-    """Top-K positions of each channel of a stage output (a flip proxy)."""
-    flat = features.flatten(2)
-    return torch.topk(flat, k=min(topk, flat.shape[-1]), dim=2)[1].sort(dim=2)[0]
 
 
 def equivalent(differences: Dict[str, float], tolerance: float) -> bool:
@@ -94,7 +85,7 @@ def equivalent(differences: Dict[str, float], tolerance: float) -> bool:
     limit = tolerance * differences['scale']
     if differences['teacher_forced'] > limit:
         return False
-    return differences['flips'] > 0 or differences['end_to_end'] <= limit
+    return differences['flip_stage'] > 0 or differences['end_to_end'] <= limit
 
 
 def main() -> int:
@@ -109,15 +100,21 @@ def main() -> int:
                         help='override settings in the config, key=value')
     args = parser.parse_args()
 
-    model = build_model(args.config, args.cfg_options)
+    try:
+        cfg = deployable_config(args.config, args.cfg_options)
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    model = MODELS.build(cfg.model)
     source = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.eval()
     deployed = switch_to_deploy(copy.deepcopy(model))
     differences = deploy_differences(model, deployed,
                                      torch.randn(1, 3, *args.shape))
     print(f'eval vs deploy at {args.shape[0]}x{args.shape[1]}: end-to-end max abs diff '
-          f'{differences["end_to_end"]:.3e} ({differences["flips"]} stages with top-K '
-          f'selection flips), teacher-forced {differences["teacher_forced"]:.3e}, '
+          f'{differences["end_to_end"]:.3e} (first top-K selection flip at stage '
+          f'{differences["flip_stage"] or "none"}), teacher-forced '
+          f'{differences["teacher_forced"]:.3e}, '
           f'max |logit| {differences["scale"]:.3g}')
     if not equivalent(differences, args.tolerance):
         print(f'error: difference exceeds {args.tolerance:g} x max(1, max|logit|); '
@@ -128,7 +125,13 @@ def main() -> int:
             'config': str(args.config),
             # classes and palette for mmseg's inferencers and visualiser
             'dataset_meta': checkpoint_dataset_meta(source)}
-    torch.save({'state_dict': deployed.state_dict(), 'meta': meta}, args.out)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': deployed.state_dict(), 'meta': meta}, buffer)
+    try:  # an earlier file at OUT survives a failed or interrupted write
+        write_atomically(buffer.getvalue(), args.out)
+    except OSError as error:
+        print(f'error: cannot write {args.out}: {error}', file=sys.stderr)
+        return 1
     print(f'wrote {args.out}')
     return 0
 
