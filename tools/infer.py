@@ -28,7 +28,8 @@ cannot be written stops the run with an error naming it.
 ``tools/deploy/export_onnx.py`` (the ``.onnx``, or an OpenVINO ``.xml``) in
 place of the checkpoint, with the same outputs; the mask is then the exported
 probability above ``--threshold`` (default: the config's
-``model.decode_head.threshold``), and images are not tiled.
+``model.decode_head.threshold``); large images are tiled with the same windows,
+their logits averaged, so the outputs are those of the PyTorch backend.
 
 Example::
 
@@ -62,6 +63,7 @@ from mmseg_serank.apis import (
     probability_and_mask,
 )
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
+from mmseg_serank.deploy.slide import sigmoid, slide_logits, slide_settings
 from mmseg_serank.thresholds import check_threshold, config_threshold
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -229,16 +231,14 @@ def size_batches(samples: Iterator[dict], batch_size: int) -> Iterator[List[dict
 @contextmanager
 def tiled_if_large(model: torch.nn.Module, shape: Sequence[int], max_side: int,
                    tile: int) -> Iterator[bool]:
-    """Slide inference for images with a side above ``max_side`` (unless the
-    config already tiles); yields whether this call tiles."""
+    """Slide inference for images with a side above ``max_side`` (or all, if the
+    config slides); yields whether this call tiles."""
     original = model.test_cfg
-    tiled = original.get('mode', 'whole') == 'whole' and max(shape) > max_side
-    if tiled:
-        stride = max(1, tile * 3 // 4)
-        model.test_cfg = ConfigDict(mode='slide', crop_size=(tile, tile),
-                                    stride=(stride, stride))
+    settings = slide_settings(original, shape, max_side, tile)
+    if settings is not None:
+        model.test_cfg = ConfigDict(mode='slide', crop_size=settings[0], stride=settings[1])
     try:
-        yield tiled
+        yield settings is not None
     finally:
         model.test_cfg = original
 
@@ -306,17 +306,22 @@ def pytorch_segmenter(model: torch.nn.Module, args: argparse.Namespace) -> Segme
     return segment
 
 
-def deployed_segmenter(runner: Callable[[np.ndarray], np.ndarray],
-                       threshold: float) -> Segmenter:
+def deployed_segmenter(runner, threshold: float, test_cfg: dict,
+                       args: argparse.Namespace) -> Segmenter:
     """An exported model: raw pixels in (as the data preprocessor gets them),
-    probabilities out; the mask is the probability above ``threshold``."""
+    probabilities out; the mask is the probability above ``threshold``. Large
+    images are tiled with the PyTorch backend's windows, logits averaged."""
     def segment(batch: List[dict]) -> Tuple[List[Tuple[np.ndarray, np.ndarray]], bool]:
         images = np.stack([s['inputs'].numpy() for s in batch]).astype(np.float32)
+        settings = slide_settings(test_cfg, images.shape[2:], args.max_side, args.tile)
         try:
-            probabilities = runner(images)[:, 0]
+            if settings is None:
+                probabilities = runner(images)[:, 0]
+            else:
+                probabilities = sigmoid(slide_logits(runner.logits, images, *settings))[:, 0]
         except DeployedModelError as error:
             raise SystemExit(f'error: {batch[0]["source_path"]}: {error}') from None
-        return [(p, p > threshold) for p in probabilities], False
+        return [(p, p > threshold) for p in probabilities], settings is not None
     return segment
 
 
@@ -339,7 +344,8 @@ def build_segmenter(cfg: Config, args: argparse.Namespace) -> Tuple[Segmenter, f
         runner = build_runner(args.backend, args.checkpoint)
     except (ImportError, DeployedModelError, FileNotFoundError) as error:
         raise SystemExit(f'error: {error}') from None
-    return deployed_segmenter(runner, threshold), threshold, cfg
+    return deployed_segmenter(runner, threshold, cfg.model.get('test_cfg') or {},
+                              args), threshold, cfg
 
 
 def write_outputs(out_dir: Path, name: str, sample: dict, probability: np.ndarray,

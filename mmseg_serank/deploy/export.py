@@ -34,9 +34,13 @@ from ..models.layers.serank_attention import rank_positions
 OPSET = 17
 INPUT_NAME = 'image'
 OUTPUT_NAME = 'probability'
+LOGIT_NAME = 'logit'
+"""The second output, the logit of which ``probability`` is the sigmoid: windows
+of a tiled image are averaged in logits, as mmseg's slide inference does."""
 FORMAT_KEY = 'mmseg_serank.format'
-FORMAT = 'serankdet-probability/1'
-"""Metadata that marks a file written by :func:`export_onnx` (checked by the runners)."""
+FORMAT = 'serankdet-probability/2'
+"""Metadata that marks a file written by :func:`export_onnx` (checked by the runners).
+Format 1 files lack the ``logit`` output."""
 TRACE_SIZE = (64, 96)
 CHECK_SIZES: Tuple[Tuple[int, int, int], ...] = ((1, 64, 96), (1, 33, 47), (2, 200, 136),
                                                  (1, 96, 352))
@@ -76,11 +80,33 @@ class ProbabilityModel(nn.Module):
             image = image.flip(1)
         return (image - self.mean) / self.std
 
-    def forward(self, image: Tensor) -> Tensor:
+    def logits(self, image: Tensor) -> Tensor:
+        """The fused head map cropped to the input size, before the sigmoid."""
         height, width = image.shape[-2:]
         features = self.backbone(self.preprocess(image))
-        logits = self.decode_head(features)
-        return logits[..., :height, :width].sigmoid()
+        return self.decode_head(features)[..., :height, :width]
+
+    def forward(self, image: Tensor) -> Tensor:
+        return self.logits(image).sigmoid()
+
+
+class _ProbabilityAndLogit(nn.Module):
+    """The exported graph: ``(probability, logit)`` of a :class:`ProbabilityModel`.
+
+    The backbone and head are registered under the names they have in the
+    ProbabilityModel, so the graph's node names (``/backbone/...``) are the same.
+    Build it in eval mode: the exporter restores the wrapper's mode afterwards,
+    and a training-mode wrapper would leave the shared head in training mode.
+    """
+
+    def __init__(self, model: ProbabilityModel) -> None:
+        super().__init__()
+        self.backbone, self.decode_head = model.backbone, model.decode_head
+        self.logits_of = model.logits
+
+    def forward(self, image: Tensor) -> Tuple[Tensor, Tensor]:
+        logit = self.logits_of(image)
+        return logit.sigmoid(), logit
 
 
 def deployable_config(config: str, cfg_options: Optional[dict] = None) -> Config:
@@ -144,7 +170,8 @@ def load_segmentor(config: str, checkpoint: str,
 
 
 def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET) -> None:
-    """Trace ``model`` into ``path`` with dynamic batch, height and width."""
+    """Trace ``model`` into ``path`` with dynamic batch, height and width; outputs
+    ``probability`` and ``logit``."""
     import onnx
     dynamic = {0: 'batch', 2: 'height', 3: 'width'}
     sample = torch.rand(1, 3, *TRACE_SIZE) * 255
@@ -154,10 +181,11 @@ def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET) -> None:
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         warnings.filterwarnings('ignore', 'You are using the legacy TorchScript-based ONNX',
                                 DeprecationWarning)
-        torch.onnx.export(model.eval(), (sample, ), path, dynamo=False,
-                          opset_version=opset, input_names=[INPUT_NAME],
-                          output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic})
+        torch.onnx.export(_ProbabilityAndLogit(model).eval(), (sample, ), path,
+                          dynamo=False, opset_version=opset, input_names=[INPUT_NAME],
+                          output_names=[OUTPUT_NAME, LOGIT_NAME],
+                          dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic,
+                                        LOGIT_NAME: dynamic})
     proto = onnx.load(path)
     entry = proto.metadata_props.add()
     entry.key, entry.value = FORMAT_KEY, FORMAT
@@ -227,17 +255,18 @@ def _relative(ours: Tensor, theirs: Tensor) -> float:
 
 
 def teacher_forced_error(model: ProbabilityModel, image: Tensor, probability: Tensor,
-                         stage_inputs: Sequence[Tensor],
+                         logit: Tensor, stage_inputs: Sequence[Tensor],
                          stage_outputs: Sequence[Tensor]) -> float:
     """Largest difference of any module of ``model`` fed the other runtime's inputs.
 
     Each encoder block gets the other runtime's previous attention output (max
     pooled; the first block the preprocessed image) and is compared with that
     runtime's attention input; each attention gets that input, so both select
-    from identical values, and the decoder gets the five attention outputs and
-    is compared with the probability. A flip therefore cannot hide or fake a
-    difference: every operation of the graph is checked at every size.
-    Relative to max(1, max|x|) for features; absolute for the probability.
+    from identical values, the decoder gets the five attention outputs and is
+    compared with the logit and the probability, and the sigmoid gets the
+    logit. A flip therefore cannot hide or fake a difference: every operation
+    of the graph is checked at every size. Relative to max(1, max|x|) for
+    features and logits; absolute for the probability.
     """
     backbone, height, width = model.backbone, image.shape[2], image.shape[3]
     with torch.no_grad():
@@ -249,9 +278,10 @@ def teacher_forced_error(model: ProbabilityModel, image: Tensor, probability: Te
                 block_input = F.max_pool2d(stage_outputs[stage - 1], kernel_size=2, stride=2)
             errors.append(_relative(block(block_input), stage_inputs[stage]))
             errors.append(_relative(attention(stage_inputs[stage]), stage_outputs[stage]))
-        logits = model.decode_head(tuple(stage_outputs))
-        errors.append(float((logits[..., :height, :width].sigmoid() - probability)
-                            .abs().max()))
+        logits = model.decode_head(tuple(stage_outputs))[..., :height, :width]
+        errors.append(_relative(logits, logit))
+        errors.append(float((logits.sigmoid() - probability).abs().max()))
+        errors.append(float((logit.sigmoid() - probability).abs().max()))
     return max(errors)
 
 
@@ -314,7 +344,7 @@ def compare_with_onnxruntime(model: ProbabilityModel, path: str,
     results = {}
     for image in images:
         expected, ours = probability_and_attention_inputs(model, image)
-        actual, *stages = session.run(None, {INPUT_NAME: image.numpy()})
+        actual, logit, *stages = session.run(None, {INPUT_NAME: image.numpy()})
         stage_inputs = [torch.from_numpy(value) for value in stages[0::2]]
         stage_outputs = [torch.from_numpy(value) for value in stages[1::2]]
         key = 'x'.join(str(s) for s in (image.shape[0], *image.shape[2:]))
@@ -322,6 +352,7 @@ def compare_with_onnxruntime(model: ProbabilityModel, path: str,
             difference=float(np.abs(actual - expected.numpy()).max()),
             flip_stage=first_flip_stage(attentions, ours, stage_inputs),
             forced_error=teacher_forced_error(model, image, torch.from_numpy(actual),
+                                              torch.from_numpy(logit),
                                               stage_inputs, stage_outputs))
     return results
 

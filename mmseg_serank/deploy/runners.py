@@ -2,16 +2,20 @@
 
 Both runners take raw pixels, float32 N x 3 x H x W in the channel order the
 config's data preprocessor receives (BGR as our loaders give it), and return
-the target probability, float32 N x 1 x H x W. They refuse files that were not
-written by tools/deploy/export_onnx.py (another model or input layout) and
+the target probability, float32 N x 1 x H x W (``logits`` gives the values
+before the sigmoid, for tiling). They refuse files that were not written by
+tools/deploy/export_onnx.py (another model or input layout, or its first
+format without the logit output) and
 images with the wrong shape, with errors that name the file and the problem.
 """
 import os.path as osp
-from typing import Callable, Dict, Sequence
+from typing import Dict, Sequence, Union
 
 import numpy as np
 
-from .export import FORMAT, FORMAT_KEY, INPUT_NAME, OUTPUT_NAME
+from .export import FORMAT, FORMAT_KEY, INPUT_NAME, LOGIT_NAME, OUTPUT_NAME
+
+OLD_FORMAT = 'serankdet-probability/1'
 
 BACKENDS = ('onnxruntime', 'openvino')
 INSTALL_HINT = 'install the deploy extras: pip install -e .[deploy]'
@@ -31,22 +35,28 @@ def _import_backend(module: str):
 
 def check_layout(path: str, inputs: Sequence[tuple], outputs: Sequence[tuple],
                  metadata: Dict[str, str]) -> None:
-    """Refuse a model whose metadata, input or output is not the exported layout.
+    """Refuse a model whose metadata, input or outputs are not the exported layout.
 
     ``inputs`` / ``outputs``: (name, shape) with None or a name for dynamic dims.
     """
+    found = metadata.get(FORMAT_KEY)
+    if found == OLD_FORMAT:
+        raise DeployedModelError(
+            f'{path} was written by an earlier tools/deploy/export_onnx.py (format {found!r}, '
+            f'without the {LOGIT_NAME!r} output that tiled inference needs); export the '
+            'checkpoint again')
     problems = []
-    if metadata.get(FORMAT_KEY) != FORMAT:
-        problems.append(f'metadata {FORMAT_KEY}={metadata.get(FORMAT_KEY)!r} (expected '
+    if found != FORMAT:
+        problems.append(f'metadata {FORMAT_KEY}={found!r} (expected '
                         f'{FORMAT!r}: the file was not written by tools/deploy/export_onnx.py)')
     if len(inputs) != 1 or inputs[0][0] != INPUT_NAME or len(inputs[0][1]) != 4 \
             or inputs[0][1][1] != 3:
         problems.append(f'inputs {list(inputs)} (expected one input {INPUT_NAME!r} of '
                         'shape N x 3 x H x W)')
-    if len(outputs) != 1 or outputs[0][0] != OUTPUT_NAME or len(outputs[0][1]) != 4 \
-            or outputs[0][1][1] != 1:
-        problems.append(f'outputs {list(outputs)} (expected one output {OUTPUT_NAME!r} of '
-                        'shape N x 1 x H x W)')
+    if [name for name, _ in outputs] != [OUTPUT_NAME, LOGIT_NAME] \
+            or any(len(shape) != 4 or shape[1] != 1 for _, shape in outputs):
+        problems.append(f'outputs {list(outputs)} (expected {OUTPUT_NAME!r} and '
+                        f'{LOGIT_NAME!r}, each of shape N x 1 x H x W)')
     if problems:
         raise DeployedModelError(f'{path} is not an exported SeRankDet probability model: '
                                  + '; '.join(problems))
@@ -87,7 +97,12 @@ class OnnxRuntimeRunner:
         self.path = path
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
+        """Target probability, float32 N x 1 x H x W."""
         return self.session.run([OUTPUT_NAME], {INPUT_NAME: check_images(images)})[0]
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """The logits of which the probability is the sigmoid."""
+        return self.session.run([LOGIT_NAME], {INPUT_NAME: check_images(images)})[0]
 
 
 class OpenVINORunner:
@@ -128,7 +143,12 @@ class OpenVINORunner:
         self.path = path
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        return self.compiled(check_images(images))[0]
+        """Target probability, float32 N x 1 x H x W."""
+        return self.compiled(check_images(images))[self.compiled.output(OUTPUT_NAME)]
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """The logits of which the probability is the sigmoid."""
+        return self.compiled(check_images(images))[self.compiled.output(LOGIT_NAME)]
 
 
 def _ov_shape(port) -> tuple:
@@ -146,7 +166,7 @@ def _ov_metadata(model) -> Dict[str, str]:
 
 
 def build_runner(backend: str, path: str,
-                 num_threads: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+                 num_threads: int = 0) -> Union['OnnxRuntimeRunner', 'OpenVINORunner']:
     """The runner of ``backend`` ('onnxruntime' or 'openvino') for ``path``."""
     runners = {'onnxruntime': OnnxRuntimeRunner, 'openvino': OpenVINORunner}
     if backend not in runners:

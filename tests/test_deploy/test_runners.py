@@ -86,3 +86,28 @@ def test_openvino_ir_runs_in_float32_and_refuses_float16_weights(exported_onnx, 
     assert np.abs(OpenVINORunner(str(full))(image) - expected).max() <= 1e-4
     with pytest.raises(DeployedModelError, match='model_fp16.xml has float16 weights'):
         OpenVINORunner(str(half))
+
+
+@pytest.mark.parametrize('runner', RUNNERS)
+def test_logits_are_those_of_the_probability(runner, exported_onnx):
+    run = runner(str(exported_onnx))
+    image = np.random.default_rng(1).uniform(0, 255, (2, 3, 37, 45)).astype(np.float32)
+    logits = run.logits(image)
+    assert logits.shape == (2, 1, 37, 45)
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits.astype(np.float64))), run(image),
+                               rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize('runner', RUNNERS)
+def test_a_file_of_the_earlier_format_asks_for_a_new_export(runner, exported_onnx, tmp_path):
+    """Format 1 files had no logit output, which tiling needs."""
+    proto = onnx.load(str(exported_onnx))
+    proto.graph.output.pop()
+    for entry in proto.metadata_props:
+        if entry.key == FORMAT_KEY:
+            entry.value = 'serankdet-probability/1'
+    old = tmp_path / 'old.onnx'
+    onnx.save(proto, str(old))
+    with pytest.raises(DeployedModelError, match=r'old.onnx was written by an earlier .*'
+                       'export the checkpoint again'):
+        runner(str(old))

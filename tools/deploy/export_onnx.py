@@ -8,8 +8,10 @@ The file holds the deploy form (CDCs and BNs folded) with the data
 preprocessor inside: input ``image``, float32 N x 3 x H x W raw pixel values in
 the channel order the config's data preprocessor receives (BGR as the
 project's loaders give it; the flip to RGB and the normalisation are in the
-graph); output ``probability``, float32 N x 1 x H x W, the sigmoid of the fused
-map at the input size. Batch, height and width are dynamic (any H, W >= 1).
+graph); outputs ``probability``, float32 N x 1 x H x W, the sigmoid of the fused
+map at the input size, and ``logit``, the map itself (the runners average it
+over windows to tile large images). Batch, height and width are dynamic (any
+H, W >= 1).
 
 Before the file is written, ONNX Runtime runs it at several sizes (the traced
 64x96, 33x47 and 200x136 which are not multiples of 16, a batch of two, and

@@ -25,6 +25,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
+from mmseg_serank.deploy.slide import sigmoid, slide_logits, slide_settings
 from mmseg_serank.evaluation.metrics import format_metrics_table
 from mmseg_serank.thresholds import config_threshold
 
@@ -34,15 +35,20 @@ def score(cfg: Config, runner) -> dict:
 
     The mask is the probability above the model's one threshold
     (``model.decode_head.threshold``), as the PyTorch model's ``pred_sem_seg``.
+    A config in slide mode is run on its windows, as tools/test.py runs it.
     """
     threshold = config_threshold(cfg)
+    test_cfg = cfg.model.get('test_cfg') or {}
     dataloader = Runner.build_dataloader(cfg.test_dataloader)
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataloader.dataset.metainfo
     for batch in dataloader:
         samples = []
         for image, sample in zip(batch['inputs'], batch['data_samples']):
-            probability = runner(image[None].numpy().astype(np.float32))[0]
+            pixels = image[None].numpy().astype(np.float32)
+            settings = slide_settings(test_cfg, pixels.shape[2:])
+            probability = (runner(pixels) if settings is None else
+                           sigmoid(slide_logits(runner.logits, pixels, *settings)))[0]
             result = SegDataSample(metainfo=sample.metainfo)
             result.gt_sem_seg = sample.gt_sem_seg
             result.seg_logits = PixelData(data=torch.from_numpy(probability))
