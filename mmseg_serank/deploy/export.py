@@ -133,7 +133,10 @@ def deployable_config(config: str, cfg_options: Optional[dict] = None) -> Config
 def build_segmentor(config: str, cfg_options: Optional[dict] = None,
                     deploy: bool = False) -> nn.Module:
     """The config's model in eval mode (deploy form if ``deploy``)."""
-    cfg = deployable_config(config, cfg_options)
+    return _build(deployable_config(config, cfg_options), deploy)
+
+
+def _build(cfg: Config, deploy: bool) -> nn.Module:
     if deploy:
         cfg.model.backbone.deploy = True
         cfg.model.decode_head.deploy = True
@@ -148,7 +151,7 @@ def load_segmentor(config: str, checkpoint: str,
     load into the deploy form directly; their eval form is gone, so the first
     item is None. Keys must match exactly (``strict``).
     """
-    deployable_config(config, cfg_options)  # before reading a large checkpoint
+    cfg = deployable_config(config, cfg_options)  # before reading a large checkpoint
     state = load_checkpoint_safely(checkpoint, map_location='cpu')
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint}: not a checkpoint (a {type(state).__name__})')
@@ -156,7 +159,7 @@ def load_segmentor(config: str, checkpoint: str,
     state_dict = state.get('state_dict', state)
     state_dict = {key[len('module.'):] if key.startswith('module.') else key: value
                   for key, value in state_dict.items()}
-    model = build_segmentor(config, cfg_options, deploy=is_deploy)
+    model = _build(cfg, deploy=is_deploy)
     try:
         load_state_dict(model, state_dict, strict=True)
     except RuntimeError as error:
