@@ -1,6 +1,7 @@
 """tools/deploy/export_onnx.py and tools/deploy/test_deployed.py on a trained checkpoint."""
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,6 +55,21 @@ def test_exported_model_scores_like_the_checkpoint(backend, test_cfg, exported,
     assert actual.keys() == expected.keys()
     for key, value in expected.items():
         assert actual[key] == pytest.approx(value, rel=1e-3, abs=1e-9), key
+
+
+def test_scores_for_a_missing_folder_are_refused_before_scoring(exported, tiny_synthetic_root,
+                                                                tmp_path):
+    """The old tool scored the whole set, then died in a FileNotFoundError traceback."""
+    out = tmp_path / 'missing' / 'scores.json'
+    result = subprocess.run(
+        [sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, str(exported[1]),
+         '--out', str(out), '--cfg-options', *tiny_run_options(tiny_synthetic_root)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    assert result.returncode == 1
+    assert (f'error: cannot write {out}: the folder {out.parent} does not exist'
+            in result.stderr), result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr and 'IoU' not in result.stdout
 
 
 def test_infer_gives_the_same_outputs_with_pytorch_and_onnxruntime(exported, tmp_path):

@@ -71,6 +71,11 @@ def main() -> int:
     if args.out and os.path.exists(args.out):
         print(f'error: {args.out} exists; not overwriting it', file=sys.stderr)
         return 1
+    out_dir = os.path.dirname(os.path.abspath(args.out)) if args.out else None
+    if out_dir and not os.path.isdir(out_dir):  # found before the scoring, not after
+        print(f'error: cannot write {args.out}: the folder {out_dir} does not exist',
+              file=sys.stderr)
+        return 1
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -87,8 +92,13 @@ def main() -> int:
     if args.out:
         record = dict(config=args.config, model=args.model, backend=args.backend,
                       metrics={key: float(value) for key, value in metrics.items()})
-        with open(args.out, 'x') as handle:
-            json.dump(record, handle, indent=2)
+        try:
+            with open(args.out, 'x') as handle:
+                json.dump(record, handle, indent=2)
+        except OSError as error:
+            print(f'error: cannot write {args.out}: {error} (the scores are above)',
+                  file=sys.stderr)
+            return 1
     return 0
 
 
