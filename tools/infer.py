@@ -63,7 +63,7 @@ from mmseg_serank.apis import (
     probability_and_mask,
 )
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
-from mmseg_serank.deploy.slide import sigmoid, slide_logits, slide_settings
+from mmseg_serank.deploy.slide import deployed_probability, slide_settings
 from mmseg_serank.thresholds import check_threshold, config_threshold
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -315,10 +315,7 @@ def deployed_segmenter(runner, threshold: float, test_cfg: dict,
         images = np.stack([s['inputs'].numpy() for s in batch]).astype(np.float32)
         settings = slide_settings(test_cfg, images.shape[2:], args.max_side, args.tile)
         try:
-            if settings is None:
-                probabilities = runner(images)[:, 0]
-            else:
-                probabilities = sigmoid(slide_logits(runner.logits, images, *settings))[:, 0]
+            probabilities = deployed_probability(runner, images, settings)[:, 0]
         except DeployedModelError as error:
             raise SystemExit(f'error: {batch[0]["source_path"]}: {error}') from None
         return [(p, p > threshold) for p in probabilities], settings is not None

@@ -54,3 +54,13 @@ def slide_logits(logits: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     """PyTorch's float32 sigmoid (the PyTorch backend's), without overflow warnings."""
     return torch.from_numpy(logits).sigmoid().numpy()
+
+
+def deployed_probability(runner, images: np.ndarray,
+                         settings: Optional[Tuple[Window, Window]]) -> np.ndarray:
+    """An exported model's probability for ``images``: whole when ``settings``
+    (from :func:`slide_settings`) is None, else the sigmoid of its window-averaged
+    logits."""
+    if settings is None:
+        return runner(images)
+    return sigmoid(slide_logits(runner.logits, images, *settings))

@@ -25,7 +25,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
-from mmseg_serank.deploy.slide import sigmoid, slide_logits, slide_settings
+from mmseg_serank.deploy.slide import deployed_probability, slide_settings
 from mmseg_serank.evaluation.metrics import format_metrics_table
 from mmseg_serank.thresholds import config_threshold
 
@@ -47,8 +47,7 @@ def score(cfg: Config, runner) -> dict:
         for image, sample in zip(batch['inputs'], batch['data_samples']):
             pixels = image[None].numpy().astype(np.float32)
             settings = slide_settings(test_cfg, pixels.shape[2:])
-            probability = (runner(pixels) if settings is None else
-                           sigmoid(slide_logits(runner.logits, pixels, *settings)))[0]
+            probability = deployed_probability(runner, pixels, settings)[0]
             result = SegDataSample(metainfo=sample.metainfo)
             result.gt_sem_seg = sample.gt_sem_seg
             result.seg_logits = PixelData(data=torch.from_numpy(probability))
