@@ -20,7 +20,6 @@ strings and numbers, with the IRSTD ``dataset_meta``, so it loads with
 ``torch.load(..., weights_only=True)``.
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -41,7 +40,7 @@ from mmseg_serank.compat import (
     load_checkpoint_safely,
 )
 from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import write_atomically
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import save_atomically
 from mmseg_serank.models.layers import sinusoidal_position_term
 
 # The model at the reference's width (base 64), which the authors' files fill.
@@ -210,9 +209,7 @@ def main() -> int:
         return 1
     meta = {'source': str(args.src), 'converter': 'tools/convert_official_checkpoint.py',
             'dropped_keys': dropped, 'dataset_meta': dict(IRSTDDataset.METAINFO)}
-    buffer = io.BytesIO()
-    torch.save({'state_dict': converted, 'meta': meta}, buffer)
-    write_atomically(buffer.getvalue(), args.dst)
+    save_atomically({'state_dict': converted, 'meta': meta}, args.dst)
     print(f'converted {len(converted)} tensors, dropped {len(dropped)} positional '
           f'tables -> {args.dst}')
     return 0

@@ -16,7 +16,6 @@ model.decode_head.deploy=True`` (the same options work for tools/infer.py).
 """
 import argparse
 import copy
-import io
 import sys
 from typing import Dict
 
@@ -32,7 +31,7 @@ from mmseg_serank.deploy.export import (
     deployable_config,
     first_flip_stage,
 )
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import write_atomically
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import save_atomically
 
 
 def switch_to_deploy(model: torch.nn.Module) -> torch.nn.Module:
@@ -125,10 +124,8 @@ def main() -> int:
             'config': str(args.config),
             # classes and palette for mmseg's inferencers and visualiser
             'dataset_meta': checkpoint_dataset_meta(source)}
-    buffer = io.BytesIO()
-    torch.save({'state_dict': deployed.state_dict(), 'meta': meta}, buffer)
     try:  # an earlier file at OUT survives a failed or interrupted write
-        write_atomically(buffer.getvalue(), args.out)
+        save_atomically({'state_dict': deployed.state_dict(), 'meta': meta}, args.out)
     except OSError as error:
         print(f'error: cannot write {args.out}: {error}', file=sys.stderr)
         return 1

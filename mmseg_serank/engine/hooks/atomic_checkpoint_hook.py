@@ -33,6 +33,7 @@ The hook also keeps a run's files its own and its checkpoints usable:
   (mmengine loads non-strictly, so ``mim test`` of another width scored random
   weights); ``load_from`` for training may stay partial (fine-tuning).
 """
+import io
 import os
 import os.path as osp
 import re
@@ -50,7 +51,7 @@ from mmseg.registry import HOOKS
 from ...apis.checkpoint import check_fit
 
 __all__ = ['AtomicLocalBackend', 'AtomicCheckpointHook', 'NonFiniteStateError',
-           'non_finite_state', 'write_atomically']
+           'non_finite_state', 'save_atomically', 'write_atomically']
 
 ATOMIC_BACKEND_NAME = 'atomic_local'
 # Temporary names of write_atomically for checkpoints and last_checkpoint.
@@ -79,6 +80,13 @@ def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
         if osp.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def save_atomically(obj: object, filepath: Union[str, Path]) -> None:
+    """``torch.save(obj, filepath)`` through :func:`write_atomically`."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomically(buffer.getvalue(), filepath)
 
 
 @register_backend(ATOMIC_BACKEND_NAME)
