@@ -61,7 +61,7 @@ def test_every_parameter_gets_a_gradient(tiny_segmentor):
 
 def test_loss_keys_weights_and_cropping():
     head = build_segmentor().decode_head
-    head.deep_supervision_weights = (0.5, 1.0, 0.0, 1.0, 2.0, 1.0)
+    head.output_weights = (0.5, 1.0, 0.0, 1.0, 2.0, 1.0)
     labels = torch.zeros(2, 5, 6, dtype=torch.long)
     labels[0, 1:3, 2:4] = 1
     labels[1, 4, 5] = 255

@@ -1,30 +1,26 @@
 """SeRankDet decoder with LSFF skips and deep supervision."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
 from torch import Tensor
 
-from ...thresholds import check_threshold
 from ..layers import (
     LargeSelectiveFeatureFusion,
     cdc3x3_norm_act,
     conv3x3_norm_act,
     reparameterize_model,
 )
+from .multi_output_head import MultiOutputHead
 
 NUM_LEVELS = 5
 
 
 @MODELS.register_module()
-class SeRankDetHead(BaseDecodeHead):
+class SeRankDetHead(MultiOutputHead):
     """The SeRankDet decoder: four up stages, a fused map and five side maps.
 
     Stage j (5..2): bilinear x2 + Conv3x3-norm-act (w[j] -> w[j-1]), LSFF with
@@ -82,24 +78,20 @@ class SeRankDetHead(BaseDecodeHead):
         norm_cfg = norm_cfg if norm_cfg is not None else dict(
             type='BN', requires_grad=True)
         act_cfg = act_cfg if act_cfg is not None else dict(type='ReLU')
-        super().__init__(
-            list(in_channels), channels, num_classes=num_classes,
-            out_channels=out_channels, threshold=threshold,
-            dropout_ratio=dropout_ratio, norm_cfg=norm_cfg, act_cfg=act_cfg,
-            input_transform='multiple_select', in_index=list(range(NUM_LEVELS)),
-            **kwargs)
-        if self.out_channels == 1:
-            check_threshold(self.threshold, 'SeRankDetHead threshold '
-                            '(model.decode_head.threshold)')
-        widths = list(in_channels)
-        if len(widths) != NUM_LEVELS or widths[0] != channels:
-            raise ValueError(f'SeRankDetHead needs {NUM_LEVELS} in_channels starting '
-                             f'with channels={channels}, got {widths}')
         if len(deep_supervision_weights) != NUM_LEVELS + 1:
             raise ValueError('deep_supervision_weights needs 6 entries '
                              '[side(d2), side(d3), side(d4), side(d5), side(e5), '
                              f'fused], got {tuple(deep_supervision_weights)}')
-        self.deep_supervision_weights = tuple(float(w) for w in deep_supervision_weights)
+        super().__init__(
+            list(in_channels), channels, output_weights=deep_supervision_weights,
+            num_classes=num_classes, out_channels=out_channels, threshold=threshold,
+            use_conv_seg=True, dropout_ratio=dropout_ratio, norm_cfg=norm_cfg,
+            act_cfg=act_cfg, input_transform='multiple_select',
+            in_index=list(range(NUM_LEVELS)), **kwargs)
+        widths = list(in_channels)
+        if len(widths) != NUM_LEVELS or widths[0] != channels:
+            raise ValueError(f'SeRankDetHead needs {NUM_LEVELS} in_channels starting '
+                             f'with channels={channels}, got {widths}')
 
         levels = range(NUM_LEVELS - 1)
         self.up_blocks = nn.ModuleList(
@@ -158,82 +150,9 @@ class SeRankDetHead(BaseDecodeHead):
         ]
         return sides + [self.cls_seg(decoded[0])]
 
-    def forward(self, inputs: Sequence[Tensor]) -> Union[Tensor, List[Tensor]]:
-        """All six maps in training mode, the fused map only in eval mode."""
-        if self.training:
-            return self.forward_all(inputs)
+    def forward_prediction(self, inputs: Sequence[Tensor]) -> Tensor:
+        """The fused map only (the side convs are skipped at test time)."""
         return self.cls_seg(self.decode(inputs)[0])
-
-    def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
-             train_cfg: dict) -> dict:
-        return self.loss_by_feat(self.forward_all(inputs), batch_data_samples)
-
-    def loss_by_feat(self, seg_logits: Union[Tensor, Sequence[Tensor]],
-                     batch_data_samples: SampleList) -> dict:
-        """Loss of each output (cropped to the label size) times its weight."""
-        outputs = [seg_logits] if isinstance(seg_logits, Tensor) else list(seg_logits)
-        if len(outputs) not in (1, NUM_LEVELS + 1):
-            raise ValueError(f'Expected 1 or 6 output maps, got {len(outputs)}')
-        seg_label = self._stack_batch_gt(batch_data_samples)
-        label_h, label_w = seg_label.shape[-2:]
-        outputs = [self._crop_to(out, (label_h, label_w), 'label') for out in outputs]
-        seg_label = seg_label.squeeze(1)
-        weights = (self.deep_supervision_weights if len(outputs) > 1 else
-                   self.deep_supervision_weights[-1:])
-        prefixes = ([f'aux{k + 1}_' for k in range(NUM_LEVELS)] + ['']
-                    if len(outputs) > 1 else [''])
-        losses_decode = (self.loss_decode if isinstance(self.loss_decode, nn.ModuleList)
-                         else [self.loss_decode])
-        losses = dict()
-        for output, weight, prefix in zip(outputs, weights, prefixes):
-            if weight == 0:
-                continue
-            for loss_decode in losses_decode:
-                name = prefix + loss_decode.loss_name
-                value = weight * loss_decode(
-                    output, seg_label, weight=None, ignore_index=self.ignore_index)
-                losses[name] = losses[name] + value if name in losses else value
-        losses['acc_seg'] = self._accuracy(outputs[-1].detach(), seg_label)
-        return losses
-
-    def _accuracy(self, logits: Tensor, seg_label: Tensor) -> Tensor:
-        if self.out_channels > 1:
-            return accuracy(logits, seg_label, ignore_index=self.ignore_index)
-        prediction = (logits[:, 0].sigmoid() > self.threshold).long()
-        valid = seg_label != self.ignore_index
-        correct = (prediction == seg_label) & valid
-        return correct.sum().float() * 100.0 / valid.sum().clamp(min=1)
-
-    @staticmethod
-    def _crop_to(logits: Tensor, size: Sequence[int], what: str) -> Tensor:
-        height, width = logits.shape[-2:]
-        if size[0] > height or size[1] > width:
-            raise ValueError(f'SeRankDetHead: the {what} size {tuple(size)} exceeds '
-                             f'the output map size {(height, width)}')
-        return logits[..., :size[0], :size[1]]
-
-    def predict_by_feat(self, seg_logits: Union[Tensor, Sequence[Tensor]],
-                        batch_img_metas: List[dict]) -> Tensor:
-        """Fused logits at the network input size.
-
-        The size is chosen as in :meth:`BaseDecodeHead.predict_by_feat`; the map
-        is cropped to it (it only differs by the backbone's bottom/right
-        padding) and resized only if the requested size is larger.
-        """
-        if not isinstance(seg_logits, Tensor):
-            seg_logits = seg_logits[-1]
-        meta = batch_img_metas[0]
-        if isinstance(meta['img_shape'], torch.Size):
-            size = meta['img_shape']
-        elif 'pad_shape' in meta:
-            size = meta['pad_shape'][:2]
-        else:
-            size = meta['img_shape']
-        height, width = seg_logits.shape[-2:]
-        if size[0] <= height and size[1] <= width:
-            return seg_logits[..., :size[0], :size[1]]
-        return resize(seg_logits, size=tuple(size), mode='bilinear',
-                      align_corners=self.align_corners)
 
     def switch_to_deploy(self) -> None:
         """Fold CDCs and BNs into plain convs (inference only, irreversible)."""

@@ -2,3 +2,4 @@
 from .soft_iou_loss import SoftIoULoss
 
 __all__ = ['SoftIoULoss']
+from .sls_iou_loss import *  # noqa: F401,F403

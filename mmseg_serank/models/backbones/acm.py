@@ -1,0 +1,2 @@
+"""ACM backbone (placeholder until the port lands)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""DNANet backbone (placeholder until the port lands)."""
+__all__ = []

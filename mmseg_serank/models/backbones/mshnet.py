@@ -1,0 +1,2 @@
+"""MSHNet backbone (placeholder until the port lands)."""
+__all__ = []

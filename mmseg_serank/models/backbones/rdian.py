@@ -1,0 +1,2 @@
+"""RDIAN backbone (placeholder until the port lands)."""
+__all__ = []

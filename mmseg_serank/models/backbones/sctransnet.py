@@ -1,0 +1,2 @@
+"""SCTransNet backbone (placeholder until the port lands)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""UIU-Net backbone (placeholder until the port lands)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ACM decode head (placeholder until the port lands)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""DNANet decode head (placeholder until the port lands)."""
+__all__ = []

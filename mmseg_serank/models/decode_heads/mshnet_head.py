@@ -1,0 +1,2 @@
+"""MSHNet decode head (placeholder until the port lands)."""
+__all__ = []

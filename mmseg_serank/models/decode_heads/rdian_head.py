@@ -1,0 +1,2 @@
+"""RDIAN decode head (placeholder until the port lands)."""
+__all__ = []

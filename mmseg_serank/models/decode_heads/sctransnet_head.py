@@ -1,0 +1,2 @@
+"""SCTransNet decode head (placeholder until the port lands)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""UIU-Net decode head (placeholder until the port lands)."""
+__all__ = []
