@@ -64,7 +64,7 @@ def _listing(label: str, keys: List[str]) -> str:
 def _hint(missing: List[str], unexpected: List[str], misshaped: List[str]) -> str:
     if any(AUTHORS_KEY.search(key) for key in unexpected):
         return ('This looks like a checkpoint of the official SeRankDet code; convert it '
-                'once with tools/convert_official_checkpoint.py SRC DST and use DST.')
+                'once with tools/model_converters/serankdet2mmseg.py SRC DST and use DST.')
     if misshaped and not missing and not unexpected:
         return ('The layers match but their sizes do not: the checkpoint was trained at '
                 'another width (or number of classes). Use the config it was trained '

@@ -19,7 +19,7 @@ from ..engine.hooks.atomic_checkpoint_hook import save_atomically
 from .authors import read_authors_state_dict
 from .peers import get_peer, repo_config
 
-__all__ = ['check_complete', 'rename_keys', 'run_converter']
+__all__ = ['check_complete', 'rename_keys', 'run_converter', 'same_file']
 
 # How many unmapped keys an error lists.
 SHOWN_KEYS = 20
@@ -75,7 +75,7 @@ def check_complete(converted: Dict[str, Tensor], config: str,
                          "(names are this project's): " + '; '.join(problems[:-1]))
 
 
-def _same_file(src: str, dst: str) -> bool:
+def same_file(src: str, dst: str) -> bool:
     if osp.realpath(src) == osp.realpath(dst):
         return True
     return osp.exists(dst) and osp.samefile(src, dst)
@@ -97,7 +97,7 @@ def run_converter(name: str, argv: Optional[Sequence[str]] = None) -> int:
                         f'{peer.cfg_options_hint}' if peer.cfg_options_hint else
                         'override settings of the config')
     args = parser.parse_args(argv)
-    if _same_file(args.src, args.dst):
+    if same_file(args.src, args.dst):
         print(f'error: DST {args.dst} is SRC {args.src}; converting in place would '
               'destroy the original. Give another output path.', file=sys.stderr)
         return 1

@@ -1,4 +1,3 @@
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -20,11 +19,8 @@ MODEL_BASE_CHANNELS = 64
 
 
 def load_converter():
-    path = osp.join(REPO_ROOT, 'tools', 'convert_official_checkpoint.py')
-    spec = importlib.util.spec_from_file_location('convert_official_checkpoint', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from mmseg_serank.checkpoint import serankdet
+    return serankdet
 
 
 def doc_position_table(size: int) -> torch.Tensor:
@@ -94,9 +90,10 @@ def authors_checkpoint(state_dict: dict) -> dict:
             'nIoU': [np.float64(0.6)], 'f1': [np.linspace(0.0, 0.7, 11)]}
 
 
-def run_converter(*args) -> subprocess.CompletedProcess:
+def run_converter(*args, script: str = 'tools/model_converters/serankdet2mmseg.py'
+                  ) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
-    return subprocess.run([sys.executable, 'tools/convert_official_checkpoint.py',
+    return subprocess.run([sys.executable, script,
                            *map(str, args)], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -155,7 +152,7 @@ def test_destination_equal_to_source_is_refused(tmp_path):
 
 
 def test_same_file_sees_paths_symlinks_and_hardlinks(tmp_path):
-    same_file = load_converter().same_file
+    from mmseg_serank.checkpoint.conversion import same_file
     source = tmp_path / 'official.pth'
     source.write_bytes(b'x')
     (tmp_path / 'link.pth').symlink_to(source)
@@ -164,3 +161,17 @@ def test_same_file_sees_paths_symlinks_and_hardlinks(tmp_path):
         assert same_file(str(source), str(tmp_path / alias)), alias
     (tmp_path / 'sub').mkdir()
     assert not same_file(str(source), str(tmp_path / 'other.pth'))
+
+
+def test_old_converter_path_still_converts_with_a_deprecation_message(tmp_path):
+    source = tmp_path / 'SeRankDet_sirst.pth.tar'
+    torch.save(authors_checkpoint(reference_state_dict()), source)
+    old, new = tmp_path / 'old.pth', tmp_path / 'new.pth'
+    result = run_converter(source, old, script='tools/convert_official_checkpoint.py')
+    assert result.returncode == 0, result.stderr
+    assert 'moved to tools/model_converters/serankdet2mmseg.py' in result.stderr
+    assert run_converter(source, new).returncode == 0
+    old_state = torch.load(old, weights_only=True)['state_dict']
+    new_state = torch.load(new, weights_only=True)['state_dict']
+    assert old_state.keys() == new_state.keys()
+    assert all(torch.equal(old_state[key], new_state[key]) for key in old_state)

@@ -62,7 +62,7 @@ def test_crafted_pickle_runs_no_code_in_any_tool(tool, trained_run, tiny_synthet
                             *options, f'load_from={crafted}'],
         'train_resume': ['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
                          '--resume', *options],
-        'convert': ['tools/convert_official_checkpoint.py', crafted, tmp_path / 'out.pth'],
+        'convert': ['tools/model_converters/serankdet2mmseg.py', crafted, tmp_path / 'out.pth'],
     }[tool]
     (work_dir / 'last_checkpoint').write_text(str(crafted))
     result = run_failing([sys.executable, *command])
@@ -108,7 +108,7 @@ def test_authors_unconverted_file_gets_a_conversion_hint(tiny_synthetic_root, tm
                           *tiny_run_options(tiny_synthetic_root)])
     assert 'missing keys' in result.output
     assert '2 unexpected keys: decode_head.Conv1.conv_layer.0.0.weight' in result.output
-    assert 'convert it once with tools/convert_official_checkpoint.py' in result.output
+    assert 'convert it once with tools/model_converters/serankdet2mmseg.py' in result.output
     assert not list(tmp_path.rglob('*metrics*.json'))
 
 

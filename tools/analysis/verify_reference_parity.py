@@ -9,7 +9,7 @@ Usage (the reference needs einops, which is not a project dependency)::
 
 The reference model is imported from REF_REPO_DIR, randomly initialised (BN
 with non-trivial running statistics, LSFF gammas non-zero so every path
-matters), converted with tools/convert_official_checkpoint.py and loaded
+matters), converted with tools/model_converters/serankdet2mmseg.py and loaded
 strictly into our model; both run in eval mode on random inputs and all six
 outputs are compared end to end and teacher-forced (each encoder stage and the
 decoder fed with the reference's own inputs). Top-K selection is discontinuous,
@@ -39,10 +39,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+from mmseg_serank.checkpoint.serankdet import convert_state_dict
 from mmseg_serank.models.layers.serank_attention import rank_positions
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from convert_official_checkpoint import convert_state_dict  # noqa: E402
 
 BASE_MODEL_CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs',
                              '_base_', 'models', 'serankdet.py')

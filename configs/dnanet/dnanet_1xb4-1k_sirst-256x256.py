@@ -1,0 +1,10 @@
+# DNANet at the authors' default size (4.70 M parameters) on SIRST at 256x256 crops for 1000
+# iterations: the same data, schedule and test protocol as the SeRankDet row of the README's
+# CPU comparison (configs/serankdet/serankdet-lite16_1xb4-1k_sirst-256x256.py).
+_base_ = [
+    '../_base_/models/dnanet.py',
+    '../_base_/datasets/sirst_256x256.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_1k.py',
+]
+log_processor = dict(by_epoch=False)
