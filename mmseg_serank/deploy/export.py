@@ -29,6 +29,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..compat.checkpoint import load_checkpoint_safely
+from ..models.data_preprocessor import bgr_to_grey
+from ..models.decode_heads.multi_output_head import MultiOutputHead
 from ..models.layers.serank_attention import rank_positions
 
 OPSET = 17
@@ -52,8 +54,9 @@ class ProbabilityModel(nn.Module):
     """Raw N x 3 x H x W pixels -> target probability N x 1 x H x W.
 
     Does what the segmentor's inference path does for one-channel heads:
-    channel flip and normalisation of the data preprocessor, backbone and
-    fused head map, crop of the backbone's bottom/right padding, sigmoid.
+    grey conversion (one-channel networks), channel flip and normalisation of
+    the data preprocessor, backbone and the head's prediction map, crop of the
+    backbone's bottom/right padding, sigmoid.
     """
 
     def __init__(self, segmentor: nn.Module) -> None:
@@ -66,6 +69,7 @@ class ProbabilityModel(nn.Module):
             raise ValueError('only one-channel (sigmoid) heads can be exported, got '
                              f'out_channels={segmentor.decode_head.out_channels}')
         self.flip_channels = bool(getattr(preprocessor, 'channel_conversion', False))
+        self.grey = bool(getattr(preprocessor, 'grey', False))
         normalize = bool(getattr(preprocessor, '_enable_normalize', False))
         mean = preprocessor.mean if normalize else torch.zeros(3, 1, 1)
         std = preprocessor.std if normalize else torch.ones(3, 1, 1)
@@ -75,7 +79,9 @@ class ProbabilityModel(nn.Module):
         self.decode_head = segmentor.decode_head
 
     def preprocess(self, image: Tensor) -> Tensor:
-        """The data preprocessor's channel flip and normalisation."""
+        """The data preprocessor's grey conversion, channel flip and normalisation."""
+        if self.grey:
+            image = bgr_to_grey(image)
         if self.flip_channels:
             image = image.flip(1)
         return (image - self.mean) / self.std
@@ -109,31 +115,63 @@ class _ProbabilityAndLogit(nn.Module):
         return logit.sigmoid(), logit
 
 
+def _part_class(cfg: Config, part: str) -> type:
+    part_type = (cfg.model.get(part) or {}).get('type')
+    return MODELS.get(part_type) if isinstance(part_type, str) else part_type
+
+
+def exportable_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config, or a ValueError naming it if its model cannot be exported.
+
+    The export needs a head that predicts one map at the padded input size
+    and crops it (:class:`MultiOutputHead`: SeRankDet and the IRSTD peer
+    networks), which mmseg's other heads do not.
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    head_class = _part_class(cfg, 'decode_head')
+    if not (isinstance(head_class, type) and issubclass(head_class, MultiOutputHead)):
+        name = getattr(head_class, '__name__', head_class)
+        raise ValueError(f'{config}: model.decode_head is {name}, which the export does not '
+                         'handle; it exports SeRankDet and the IRSTD peer networks '
+                         '(heads derived from MultiOutputHead)')
+    return cfg
+
+
+def has_deploy_form(cfg: Config) -> bool:
+    """Whether backbone and head fold themselves (``switch_to_deploy``)."""
+    return all(hasattr(_part_class(cfg, part), 'switch_to_deploy')
+               for part in ('backbone', 'decode_head'))
+
+
 def deployable_config(config: str, cfg_options: Optional[dict] = None) -> Config:
     """The config, or a ValueError naming it if its model has no deploy form.
 
-    The export needs the backbone and decode head to fold themselves
-    (``switch_to_deploy``), which SeRankDet's do and mmseg's other models do not.
+    Reparameterisation needs the backbone and decode head to fold themselves
+    (``switch_to_deploy``), which SeRankDet's do and other models do not.
     """
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     for part in ('backbone', 'decode_head'):
-        part_type = (cfg.model.get(part) or {}).get('type')
-        part_class = MODELS.get(part_type) if isinstance(part_type, str) else part_type
+        part_class = _part_class(cfg, part)
         if not hasattr(part_class, 'switch_to_deploy'):
-            name = getattr(part_class, '__name__', part_type)
+            name = getattr(part_class, '__name__', part_class)
             raise ValueError(f'{config}: model.{part} is {name}, which has no deploy form; '
-                             'the export handles SeRankDet models (backbone SeRankDet, '
-                             'head SeRankDetHead)')
+                             'reparameterisation handles SeRankDet models (backbone '
+                             'SeRankDet, head SeRankDetHead)')
     return cfg
 
 
 def build_segmentor(config: str, cfg_options: Optional[dict] = None,
                     deploy: bool = False) -> nn.Module:
     """The config's model in eval mode (deploy form if ``deploy``)."""
-    return _build(deployable_config(config, cfg_options), deploy)
+    cfg = deployable_config(config, cfg_options) if deploy else exportable_config(
+        config, cfg_options)
+    return _build(cfg, deploy)
 
 
 def _build(cfg: Config, deploy: bool) -> nn.Module:
@@ -145,13 +183,15 @@ def _build(cfg: Config, deploy: bool) -> nn.Module:
 
 def load_segmentor(config: str, checkpoint: str,
                    cfg_options: Optional[dict] = None) -> Tuple[nn.Module, nn.Module]:
-    """(eval form or None, deploy form) of a trained or reparameterised checkpoint.
+    """(eval form or None, form to export) of a trained or reparameterised checkpoint.
 
-    Checkpoints written by tools/deploy/reparameterize.py (``meta.deploy``)
-    load into the deploy form directly; their eval form is gone, so the first
-    item is None. Keys must match exactly (``strict``).
+    Models with a deploy form (SeRankDet) are exported folded; checkpoints
+    written by tools/deploy/reparameterize.py (``meta.deploy``) load into the
+    deploy form directly, their eval form is gone, so the first item is None.
+    Models without one (the peer networks) are exported as trained: both
+    items are the same model. Keys must match exactly (``strict``).
     """
-    cfg = deployable_config(config, cfg_options)  # before reading a large checkpoint
+    cfg = exportable_config(config, cfg_options)  # before reading a large checkpoint
     state = load_checkpoint_safely(checkpoint, map_location='cpu')
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint}: not a checkpoint (a {type(state).__name__})')
@@ -166,6 +206,8 @@ def load_segmentor(config: str, checkpoint: str,
         raise ValueError(f'{checkpoint} does not fit the model of {config}: {error}') from None
     if is_deploy:
         return None, model
+    if not has_deploy_form(cfg):
+        return model, model
     deployed = copy.deepcopy(model)
     deployed.backbone.switch_to_deploy()
     deployed.decode_head.switch_to_deploy()
@@ -322,6 +364,24 @@ def first_flip_stage(attentions: Sequence[nn.Module], ours: Sequence[Tensor],
     return None
 
 
+def _compare_end_to_end(model: ProbabilityModel, session,
+                        images: Sequence[Tensor]) -> Dict[str, dict]:
+    """:func:`compare_with_onnxruntime` for networks without a top-K selection:
+    continuous, so the end-to-end difference checks the whole graph; the
+    logits' relative difference stands in for the module-wise one."""
+    results = {}
+    for image in images:
+        with torch.no_grad():
+            expected_logit = model.logits(image)
+        actual, logit = session.run(None, {INPUT_NAME: image.numpy()})
+        key = 'x'.join(str(s) for s in (image.shape[0], *image.shape[2:]))
+        results[key] = dict(
+            difference=float(np.abs(actual - expected_logit.sigmoid().numpy()).max()),
+            flip_stage=None,
+            forced_error=_relative(expected_logit, torch.from_numpy(logit)))
+    return results
+
+
 def compare_with_onnxruntime(model: ProbabilityModel, path: str,
                              images: Sequence[Tensor]) -> Dict[str, dict]:
     """Per N x H x W: end-to-end difference, first stage with a top-K flip, and
@@ -336,6 +396,9 @@ def compare_with_onnxruntime(model: ProbabilityModel, path: str,
     """
     import onnx
     import onnxruntime as ort
+    if not hasattr(model.backbone, 'rank_attentions'):
+        return _compare_end_to_end(model, ort.InferenceSession(
+            path, providers=['CPUExecutionProvider']), images)
     proto = onnx.load(path)
     boundaries = _attention_boundaries(proto)
     for names in boundaries:

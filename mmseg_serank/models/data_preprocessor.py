@@ -17,20 +17,22 @@ GREY_WEIGHTS_BGR = (7471, 38470, 19595)
 def bgr_to_grey(image: Tensor) -> Tensor:
     """A (3, H, W) or (N, 3, H, W) BGR image in [0, 255] as one grey channel.
 
-    Exactly PIL's ``convert('L')`` on 8-bit values (rounded, integer
-    arithmetic); a grey image stored as three equal channels is unchanged.
+    Exactly PIL's ``convert('L')`` on 8-bit values (rounded, fixed point); a
+    grey image stored as three equal channels is unchanged. Float arithmetic
+    only (every intermediate is an integer below 2**24, exact in float32), so
+    the same operations export to ONNX.
     """
     channel_dim = image.dim() - 3
     if image.shape[channel_dim] == 1:
         return image
     if image.shape[channel_dim] != 3:
         raise ValueError(f'expected a BGR image with 3 channels, got {tuple(image.shape)}')
-    weights = torch.tensor(GREY_WEIGHTS_BGR, dtype=torch.int64, device=image.device)
     shape = [1] * image.dim()
     shape[channel_dim] = 3
-    integer = image.round().to(torch.int64)
-    grey = ((integer * weights.view(shape)).sum(channel_dim, keepdim=True) + 32768) >> 16
-    return grey.to(image.dtype)
+    weights = torch.tensor(GREY_WEIGHTS_BGR, dtype=torch.float32,
+                           device=image.device).view(shape)
+    weighted = (image.float().round() * weights).sum(channel_dim, keepdim=True)
+    return torch.floor((weighted + 32768) / 65536).to(image.dtype)
 
 
 @MODELS.register_module()

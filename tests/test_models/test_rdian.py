@@ -88,6 +88,10 @@ def test_logits_at_the_input_size(model, shape):
 def test_training_step(batch):
     """One map, one loss; batch 1 trains too (no BN after a pooled 1x1 map)."""
     model = build_model()
+    # CBAM's MLP has one hidden unit (reduction 32); keep it out of ReLU's zero
+    # side so that its weights get gradients too.
+    with torch.no_grad():
+        model.backbone.attention.channel_mlp[0].bias.fill_(1.0)
     model.train()
     labels = torch.zeros(batch, 30, 41)
     labels[:, 10:13, 20:22] = 1

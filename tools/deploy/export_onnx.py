@@ -1,11 +1,11 @@
-"""Export a SeRankDet checkpoint to one verified ONNX file for any image size.
+"""Export a SeRankDet or IRSTD peer checkpoint to one verified ONNX file for any image size.
 
 Usage: python tools/deploy/export_onnx.py CONFIG CHECKPOINT OUT.onnx
        [--tolerance 1e-4] [--opset 17] [--check-sizes 1x512x512 ...]
        [--cfg-options KEY=VALUE ...]
 
-The file holds the deploy form (CDCs and BNs folded) with the data
-preprocessor inside: input ``image``, float32 N x 3 x H x W raw pixel values in
+The file holds the deploy form (CDCs and BNs folded; the peer networks, which
+have none, as trained) with the data preprocessor inside: input ``image``, float32 N x 3 x H x W raw pixel values in
 the channel order the config's data preprocessor receives (BGR as the
 project's loaders give it; the flip to RGB and the normalisation are in the
 graph); outputs ``probability``, float32 N x 1 x H x W, the sigmoid of the fused
@@ -92,7 +92,7 @@ def main() -> int:
         print(f'  {size}: max abs probability difference {result["difference"]:.2e} '
               f'({flip}); every module fed ONNX Runtime\'s inputs: '
               f'{result["forced_error"]:.1e}')
-    if model is not None:
+    if model is not None and model is not deployed:
         eval_form = ProbabilityModel(model).eval()
         images = check_sizes_images([(1, 64, 96)])
         folded = max_differences(TorchRunner(eval_form), TorchRunner(wrapped), images)
