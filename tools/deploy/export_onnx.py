@@ -8,8 +8,9 @@ The file holds the deploy form (CDCs and BNs folded; the peer networks, which
 have none, as trained) with the data preprocessor inside: input ``image``,
 float32 N x 3 x H x W raw pixel values in the channel order the config's data
 preprocessor receives (BGR as the project's loaders give it; the grey
-conversion, the flip to RGB and the normalisation are in the graph); outputs ``probability``, float32 N x 1 x H x W, the sigmoid of the fused
-map at the input size, and ``logit``, the map itself (the runners average it
+conversion, the flip to RGB and the normalisation are in the graph); outputs
+``probability``, float32 N x 1 x H x W, the sigmoid of the predicted map at
+the input size, and ``logit``, the map itself (the runners average it
 over windows to tile large images). Batch, height and width are dynamic (any
 H, W >= 1).
 
