@@ -7,6 +7,7 @@ only when ``RDIAN_CHECKPOINT`` names that file (in a checkout of
 sun11999/RDIAN, or with ``RDIAN_AUTHOR_SRC`` naming one).
 """
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers the models)
 from mmseg_serank.checkpoint import get_peer, run_converter
+from mmseg_serank.compat import load_checkpoint_safely
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / 'configs' / 'rdian' / 'rdian_1xb4-1k_sirst-256x256.py'
@@ -127,6 +129,18 @@ def test_traced_forward_follows_the_input_size(model):
         traced = torch.jit.trace(logits, torch.randn(1, 1, 32, 48), check_trace=False)
         x = torch.randn(2, 1, 27, 37)
         assert torch.allclose(traced(x), logits(x), atol=1e-6)
+
+
+def test_converter_names_unknown_and_missing_keys():
+    fixture = load_checkpoint_safely(str(Path(__file__).parent / 'data' / 'peers' / 'rdian.pt'))
+    state = OrderedDict((key, torch.zeros(shape)) for key, shape, _ in fixture['keys'])
+    convert = get_peer('rdian').convert
+    assert convert(state)['backbone.direction_kernels'].shape == (8, 1, 5, 5)
+    with pytest.raises(KeyError, match='extra.weight'):
+        convert(OrderedDict(state, **{'extra.weight': torch.zeros(1)}))
+    del state['d13.weight']
+    with pytest.raises(KeyError, match='d13.weight'):
+        convert(state)
 
 
 def authors_source(checkpoint: Path) -> Path:

@@ -79,6 +79,7 @@ def test_benchmark_trains_tests_and_tabulates_two_models(tiny_synthetic_root, tm
                                                                 PYTHONPATH=str(REPO_ROOT)))
     assert changed.returncode != 0
     assert 'written for other settings' in changed.stdout + changed.stderr
+    assert 'max_iters=6' in changed.stdout + changed.stderr  # names what differs
 
 
 def test_interrupted_benchmark_continues_from_its_checkpoint(tiny_synthetic_root, tmp_path):
@@ -105,3 +106,37 @@ def test_interrupted_benchmark_continues_from_its_checkpoint(tiny_synthetic_root
     assert 'Resuming' in (model_dir / 'train_output.log').read_text() or \
         'resumed' in (model_dir / 'train_output.log').read_text().lower()
     assert json.loads((model_dir / 'result.json').read_text())['iters'] == 8
+
+
+def test_a_broken_model_is_reported_and_the_others_are_tabulated(tiny_synthetic_root,
+                                                                 tmp_path):
+    serankdet = write_tiny_configs(tmp_path)[0]
+    broken = tmp_path / 'broken_optimizer.py'
+    broken.write_text(f'_base_ = [{str(serankdet)!r}]\n'
+                      "optim_wrapper = dict(optimizer=dict(type='NoSuchOptimizer'))\n")
+    work_dir = tmp_path / 'bench'
+    command = [str(a) for a in benchmark_command([broken, serankdet], work_dir,
+                                                 tiny_synthetic_root, 2)]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 1
+    failure = result.stdout.split('FAILED: training failed (exit 1): ')[1].split(' (whole')[0]
+    broken_log = (work_dir / 'broken_optimizer' / 'train_output.log').read_text()
+    assert 'Error' in failure and failure in broken_log  # the child's own error line
+    assert '1 model(s) failed: broken_optimizer' in result.stderr
+    with open(work_dir / 'benchmark.csv', newline='') as handle:
+        rows = {row['model']: row for row in csv.DictReader(handle)}
+    assert rows['broken_optimizer (failed)']['IoU'] == '-'
+    assert 0 <= float(rows['tiny_serankdet']['IoU']) <= 100
+    # Scored once: validation is off, tools/test.py scores the last checkpoint.
+    train_log = (work_dir / 'tiny_serankdet' / 'train_output.log').read_text()
+    assert 'Iter(val)' not in train_log
+
+    missing_root = subprocess.run(
+        [str(a) for a in benchmark_command([serankdet], tmp_path / 'other',
+                                           tmp_path / 'no_data', 2)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert missing_root.returncode == 1
+    assert 'no_data: no such folder' in missing_root.stderr
+    assert not (tmp_path / 'other' / 'tiny_serankdet').exists()

@@ -102,8 +102,9 @@ def derived_config(config: str, args: argparse.Namespace) -> str:
         '# Written by tools/analysis/benchmark_models.py: the base config at a fixed '
         'iteration budget.',
         f'_base_ = [{str(Path(config).resolve())!r}]',
+        # No validation: the last checkpoint is scored once, by tools/test.py.
         f"train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={args.iters}, "
-        f'val_interval={args.iters})',
+        f'val_interval={args.iters}, val_begin={args.iters + 1})',
         "train_dataloader = dict(sampler=dict(_delete_=True, type='InfiniteSampler', "
         'shuffle=True))',
         'param_scheduler = [',
@@ -144,6 +145,19 @@ def tool_command(script: str, args: argparse.Namespace) -> List[str]:
             f'--master_port={29500 + os.getpid() % 1000}', script]
 
 
+class ModelFailedError(RuntimeError):
+    """One model's training or test failed; the others go on."""
+
+
+def last_error_line(log_path: Path) -> str:
+    """The child's last error line (the cause), or the last line of its output."""
+    lines = [line.strip() for line in log_path.read_text(errors='replace').splitlines()
+             if line.strip()] if log_path.exists() else []
+    errors = [line for line in lines if re.match(r'^[A-Za-z_.]*(Error|Exception)\b', line)
+              or line.startswith('error:')]
+    return (errors or lines or ['(no output)'])[-1]
+
+
 def run_streamed(command: List[str], log_path: Path, label: str) -> None:
     """Run ``command``, keep its whole output in ``log_path``, show progress lines."""
     with open(log_path, 'a') as log:
@@ -159,7 +173,8 @@ def run_streamed(command: List[str], log_path: Path, label: str) -> None:
         code = process.wait()
     print()
     if code != 0:
-        raise RuntimeError(f'{label} failed (exit {code}); see {log_path}')
+        raise ModelFailedError(f'{label} failed (exit {code}): {last_error_line(log_path)} '
+                          f'(whole output: {log_path})')
 
 
 def train(config_path: Path, model_dir: Path, args: argparse.Namespace) -> float:
@@ -180,7 +195,7 @@ def train(config_path: Path, model_dir: Path, args: argparse.Namespace) -> float
 def test(config_path: Path, model_dir: Path, args: argparse.Namespace) -> Dict[str, float]:
     checkpoint = model_dir / f'iter_{args.iters}.pth'
     if not checkpoint.exists():
-        raise FileNotFoundError(f'training ended without {checkpoint}')
+        raise ModelFailedError(f'training ended without {checkpoint}')
     test_dir = model_dir / 'test'
     command = tool_command('tools/test.py', args) + [
         str(config_path), str(checkpoint), '--work-dir', str(test_dir)]
@@ -193,7 +208,7 @@ def test(config_path: Path, model_dir: Path, args: argparse.Namespace) -> Dict[s
     run_streamed(command, model_dir / 'test_output.log', 'testing')
     reports = sorted(set(test_dir.glob('test_results/*_metrics.json')) - before)
     if not reports:
-        raise RuntimeError(f'tools/test.py wrote no metrics under {test_dir}')
+        raise ModelFailedError(f'tools/test.py wrote no metrics under {test_dir}')
     return json.loads(reports[-1].read_text())['metrics']
 
 
@@ -204,7 +219,8 @@ def size_and_speed(config_path: Path, args: argparse.Namespace) -> Dict[str, flo
     torch.manual_seed(0)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model = MODELS.build(cfg.model).eval().to(device)
-    inputs = torch.randn(1, 3, *args.shape, device=device)
+    channels = 1 if getattr(model.data_preprocessor, 'grey', False) else 3
+    inputs = torch.randn(1, channels, *args.shape, device=device)
     return dict(params_m=sum(p.numel() for p in model.parameters()) / 1e6,
                 gmacs=count_macs(model, inputs) / 1e9,
                 latency_ms=1e3 * median_latency(model, inputs, args.latency_runs))
@@ -215,9 +231,15 @@ def benchmark_one(config: str, model_dir: Path, args: argparse.Namespace) -> dic
     config_path = model_dir.parent / 'configs' / f'{model_dir.name}.py'
     config_text = derived_config(config, args) + f'# cfg-options: {cfg_option_args(args)}\n'
     if config_path.exists() and config_path.read_text() != config_text:
+        before = config_path.read_text().splitlines()
+        now = config_text.splitlines()
+        differing = [f'    was: {old}\n    now: {new}' for old, new in zip(before, now)
+                     if old != new]
+        differing += [f'    now: {line}' for line in now[len(before):]]
+        differing += [f'    was: {line}' for line in before[len(now):]]
         raise SystemExit(f'{config_path} was written for other settings (budget, data, '
                          'protocol or --cfg-options); use another --work-dir or delete that '
-                         'folder')
+                         'folder. The differing lines:\n' + '\n'.join(differing))
     result_path = model_dir / 'result.json'
     if result_path.exists():
         print('  finished earlier; delete result.json to redo it')
@@ -309,15 +331,40 @@ def plot_curves(names: List[str], work_dir: Path) -> Path:
     return path
 
 
+def setup_problems(args: argparse.Namespace) -> List[str]:
+    """What would make a model fail at once, found before anything trains: a
+    missing data root or config, a config (with --cfg-options) that does not
+    build its model."""
+    problems = []
+    if args.data_root and not osp.isdir(args.data_root):
+        problems.append(f'--data-root {args.data_root}: no such folder')
+    for config in args.configs:
+        if not osp.isfile(config):
+            problems.append(f'{config}: no such config')
+            continue
+        try:
+            cfg = Config.fromfile(config)
+            if args.cfg_options:
+                cfg.merge_from_dict(args.cfg_options)
+            init_default_scope(cfg.get('default_scope', 'mmseg'))
+            with torch.device('meta'):
+                MODELS.build(cfg.model)
+        except Exception as error:  # any build error names the config
+            problems.append(f'{config}: the model does not build ({type(error).__name__}: '
+                            f'{error})')
+    return problems
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    missing = [config for config in args.configs if not osp.isfile(config)]
-    if missing:
-        raise SystemExit(f'config not found: {", ".join(missing)}')
+    problems = setup_problems(args)
+    if problems:
+        print('error: nothing was trained:\n  ' + '\n  '.join(problems), file=sys.stderr)
+        return 1
     work_dir = Path(args.work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     names = model_names(args.configs)
-    rows, started, spent = [], time.perf_counter(), []
+    rows, started, spent, failed = [], time.perf_counter(), [], []
     for index, (config, name) in enumerate(zip(args.configs, names)):
         eta = ''
         if spent:
@@ -325,12 +372,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             eta = f', about {remaining / 60:.0f} min left for the rest'
         print(f'[{index + 1}/{len(names)}] {name}{eta}', flush=True)
         model_start = time.perf_counter()
-        result = benchmark_one(config, work_dir / name, args)
+        try:
+            result = benchmark_one(config, work_dir / name, args)
+        except ModelFailedError as error:
+            print(f'  FAILED: {error}', flush=True)
+            failed.append(name)
+            rows.append([f'{name} (failed)'] + ['-'] * (len(TABLE_COLUMNS) - 1))
+            continue
         spent.append(time.perf_counter() - model_start)
         rows.append(table_cells(name, result))
     print(write_tables(rows, work_dir, args))
     print(f'curves: {plot_curves(names, work_dir)}')
     print(f'total {time.perf_counter() - started:.0f} s; results in {work_dir}')
+    if failed:
+        print(f'error: {len(failed)} model(s) failed: {", ".join(failed)} (marked in the '
+              'table; fix and rerun: finished models are not redone)', file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,6 +32,7 @@ model = dict(
         num_blocks=(2, 2, 2, 2),
         norm_cfg=norm_cfg,
         act_cfg=dict(type='ReLU'),
+        size_divisor=16,  # the backbone pads H, W to a multiple (32: BasicIRSTD's test)
         init_cfg=conv_init),
     decode_head=dict(
         type='DNANetHead',

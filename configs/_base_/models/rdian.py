@@ -13,10 +13,11 @@ data_preprocessor = dict(
     std=[1.0923 * 255],
     pad_val=0,
     seg_pad_val=0,  # padding is background in IRSTD, not ignore (255)
-    # Training crops are stacked as they are; tests run at native size (RDIAN
-    # takes any H, W: its only stride-2 layer is undone by resizing to the input).
+    # mmseg's stack_batch needs size or size_divisor; 1 stacks the training crops
+    # as they are. Tests run at native size: RDIAN takes any H, W (its one stride-2
+    # layer is undone by resizing to the input size), so nothing pads.
     size=None,
-    size_divisor=None)
+    size_divisor=1)
 model = dict(
     type='IRSTDEncoderDecoder',
     data_preprocessor=data_preprocessor,

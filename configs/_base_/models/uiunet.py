@@ -39,6 +39,7 @@ model = dict(
         # [d1, ..., d6, fused d0]: the authors sum the seven BCE terms unweighted.
         deep_supervision_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
+                         loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

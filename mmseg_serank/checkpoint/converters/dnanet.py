@@ -84,8 +84,9 @@ PEER = PeerSpec(
     authors_probability=authors_probability,
     size_divisor=16,
     # BasicIRSTD's port: one grey channel, normalised with its per-data-set mean/std
-    # (NUAA-SIRST's here; configs/dnanet/README.md lists the others).
-    cfg_options_hint=('model.backbone.in_channels=1 '
+    # (NUAA-SIRST's here; configs/dnanet/README.md lists the others), tested with the
+    # input zero-padded to a multiple of 32.
+    cfg_options_hint=('model.backbone.in_channels=1 model.backbone.size_divisor=32 '
                       'model.data_preprocessor.type=IRSTDDataPreProcessor '
                       'model.data_preprocessor.grey=True '
                       'model.data_preprocessor.bgr_to_rgb=False '

@@ -118,8 +118,12 @@ class DNANet(BaseModule):
     small targets survive into the deep levels. Level 0 and the encoder's
     first stage have one block; level i > 0 has ``num_blocks[i - 1]``.
 
-    The input is zero-padded at the bottom/right to a multiple of 16; the
-    outputs describe the padded input and the head crops its maps back.
+    The input is zero-padded at the bottom/right to a multiple of
+    ``size_divisor``; the outputs describe the padded input and the head crops
+    its maps back. The padding changes what the global poolings of the
+    attention and the resampling grids see, so the outputs near the padding
+    depend on it: BasicIRSTD's test pads to 32, the authors' own test resizes
+    to 256x256 (no padding).
 
     Returns the eight maps the head uses: the level-0 nodes (0, 1)..(0, 4)
     (deep supervision and the last one for the fusion), then the last node of
@@ -135,9 +139,9 @@ class DNANet(BaseModule):
         norm_cfg (dict): Norm layers; ``dict(type='SyncBN')`` on multi-GPU.
         act_cfg (dict): Activation layers.
         conv_cfg (dict, optional): Conv layers.
+        size_divisor (int): Pad H and W to a multiple of it (a multiple of
+            16, the four 2x2 poolings); 32 reproduces BasicIRSTD's test.
     """
-
-    size_divisor = 2**(NUM_LEVELS - 1)
 
     def __init__(self,
                  in_channels: int = 3,
@@ -146,8 +150,13 @@ class DNANet(BaseModule):
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
                  conv_cfg: Optional[dict] = None,
+                 size_divisor: int = 16,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        if size_divisor < 1 or size_divisor % 2**(NUM_LEVELS - 1):
+            raise ValueError(f'DNANet size_divisor must be a multiple of '
+                             f'{2**(NUM_LEVELS - 1)}, got {size_divisor}')
+        self.size_divisor = size_divisor
         if len(widths) != NUM_LEVELS or len(num_blocks) != NUM_LEVELS - 1:
             raise ValueError(f'DNANet needs {NUM_LEVELS} widths and {NUM_LEVELS - 1} '
                              f'num_blocks, got {tuple(widths)} and {tuple(num_blocks)}')

@@ -216,9 +216,12 @@ class SCTransNet(BaseModule):
     conv-norm-ReLU. As in the authors' network the original skip is added
     twice (once inside the transformer module, once by the network).
 
-    The input is zero-padded at the bottom/right to a multiple of 16 (the
-    pooling and patch grid need it), so any H, W work; the features describe
-    the padded input and the decode head crops its maps back.
+    The input is zero-padded at the bottom/right to a multiple of
+    ``size_divisor`` (16: what the pooling and the patch grid need), so any
+    H, W work; the features describe the padded input and the decode head
+    crops its maps back. The padded area takes part in the global poolings
+    and the attention's normalisation, so the authors' test.py (which pads to
+    32) is reproduced exactly with ``size_divisor=32``.
 
     Args:
         in_channels (int): Image channels (1: the authors' grey input).
@@ -230,6 +233,8 @@ class SCTransNet(BaseModule):
         img_size (int): Training size the unused positional embeddings are
             sized for (does not restrict the input).
         embed_dropout (float): Rate of the (unused) embedding dropouts.
+        size_divisor (int, optional): Pad H, W to a multiple of it; a
+            multiple of 16. None: 16.
         norm_cfg (dict): Norm of the conv layers; SyncBN on multi-GPU.
         act_cfg (dict): Activation of the residual encoder blocks.
         init_cfg (dict, optional): None: the authors' initialisation
@@ -244,6 +249,7 @@ class SCTransNet(BaseModule):
                  ffn_expansion: float = 2.66,
                  img_size: int = 256,
                  embed_dropout: float = 0.1,
+                 size_divisor: Optional[int] = None,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -259,7 +265,11 @@ class SCTransNet(BaseModule):
         act_cfg = act_cfg if act_cfg is not None else dict(type='LeakyReLU',
                                                            negative_slope=0.01)
         # Both the pooling (four 2x2 steps) and the patch grid fix the divisor.
-        self.size_divisor = max(grid.pop(), 2**NUM_LEVELS)
+        needed = max(grid.pop(), 2**NUM_LEVELS)
+        if size_divisor is not None and size_divisor % needed:
+            raise ValueError(f'size_divisor={size_divisor} must be a multiple of {needed} '
+                             '(four 2x2 poolings and the patch grid)')
+        self.size_divisor = size_divisor or needed
         widths = [base_channels * 2**i for i in range(NUM_LEVELS)]
         # Read by the decode head's config (skips e1'..e4', then the bottleneck).
         self.out_channels = tuple(widths) + (widths[-1], )
