@@ -15,7 +15,7 @@ from torch import Tensor
 from ..apis.checkpoint import fit_problems
 from ..compat import CheckpointFormatError
 from ..datasets.irstd_dataset import IRSTDDataset
-from ..engine.hooks.atomic_checkpoint_hook import save_atomically
+from ..engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomically
 from .authors import read_authors_state_dict
 from .peers import get_peer, repo_config
 
@@ -102,14 +102,19 @@ def run_converter(name: str, argv: Optional[Sequence[str]] = None) -> int:
               'destroy the original. Give another output path.', file=sys.stderr)
         return 1
     try:
+        check_replaceable(args.dst)
         converted = peer.convert(read_authors_state_dict(args.src))
         check_complete(converted, args.config, args.cfg_options)
-    except (KeyError, ValueError, CheckpointFormatError) as error:
+    except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'error: {args.src}: {message}', file=sys.stderr)
         return 1
     meta = {'source': str(args.src), 'converter': f'tools/model_converters/{name}2mmseg.py',
             'network': peer.title, 'dataset_meta': dict(IRSTDDataset.METAINFO)}
-    save_atomically({'state_dict': converted, 'meta': meta}, args.dst)
+    try:  # an earlier file at DST survives a failed or interrupted write
+        save_atomically({'state_dict': converted, 'meta': meta}, args.dst)
+    except OSError as error:
+        print(f'error: cannot write {args.dst}: {error}', file=sys.stderr)
+        return 1
     print(f'converted {len(converted)} tensors of {peer.title} -> {args.dst}')
     return 0

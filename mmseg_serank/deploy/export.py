@@ -29,6 +29,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..compat.checkpoint import load_checkpoint_safely
+from ..engine.hooks.atomic_checkpoint_hook import check_replaceable
 from ..models.data_preprocessor import bgr_to_grey
 from ..models.decode_heads.multi_output_head import MultiOutputHead
 from ..models.layers.serank_attention import rank_positions
@@ -434,6 +435,7 @@ def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e
     probabilities differ by more than ``tolerance``. Returns
     :func:`compare_with_onnxruntime`'s results.
     """
+    check_replaceable(out)
     directory = os.path.dirname(os.path.abspath(out))
     try:
         handle, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(out) + '.',

@@ -129,3 +129,15 @@ def test_each_map_is_scored_against_the_label_pooled_to_its_scale(segmentor):
         expected = 0.2 * head.loss_decode(output[..., :label.shape[1], :label.shape[2]],
                                           label)
         torch.testing.assert_close(losses[key], expected)
+
+
+def test_the_fused_map_alone_is_scored_at_full_resolution(segmentor):
+    fresh_message_hub()
+    head = segmentor.decode_head
+    labels = torch.zeros(1, 20, 24)
+    labels[0, 3:5, 7:9] = 1
+    fused = torch.randn(1, 1, 32, 32)
+    losses = head.loss_by_feat(fused, make_samples(labels))
+    assert sorted(losses) == ['acc_seg', 'loss_slsiou']
+    expected = 0.2 * head.loss_decode(fused[..., :20, :24], labels.long())
+    torch.testing.assert_close(losses['loss_slsiou'], expected)

@@ -37,9 +37,7 @@ def build(base_channels: int = 8, **backbone) -> torch.nn.Module:
     cfg.model.backbone.base_channels = base_channels
     cfg.model.backbone.update(backbone)
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
+    return MODELS.build(cfg.model)
 
 
 def metas(height: int, width: int, batch: int = 1):

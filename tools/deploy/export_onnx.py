@@ -43,6 +43,7 @@ from mmseg_serank.deploy.export import (
     max_differences,
     write_verified_onnx,
 )
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable
 
 
 def nhw_size(text: str) -> Tuple[int, int, int]:
@@ -76,6 +77,7 @@ def main() -> int:
               file=sys.stderr)
         return 1
     try:
+        check_replaceable(args.out)
         model, deployed = load_segmentor(args.config, args.checkpoint, args.cfg_options)
         wrapped = ProbabilityModel(deployed).eval()
         results = write_verified_onnx(wrapped, args.out, args.tolerance,

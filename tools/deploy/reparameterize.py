@@ -31,7 +31,7 @@ from mmseg_serank.deploy.export import (
     deployable_config,
     first_flip_stage,
 )
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import save_atomically
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomically
 
 
 def switch_to_deploy(model: torch.nn.Module) -> torch.nn.Module:
@@ -100,8 +100,9 @@ def main() -> int:
     args = parser.parse_args()
 
     try:
+        check_replaceable(args.out)
         cfg = deployable_config(args.config, args.cfg_options)
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     model = MODELS.build(cfg.model)

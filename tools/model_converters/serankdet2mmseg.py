@@ -29,7 +29,7 @@ from mmseg_serank.checkpoint.conversion import check_complete, same_file
 from mmseg_serank.checkpoint.serankdet import convert_state_dict, load_source
 from mmseg_serank.compat import CheckpointFormatError
 from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import save_atomically
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomically
 
 # The model at the reference's width (base 64), which the authors' files fill.
 REFERENCE_MODEL_CONFIG = osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
@@ -52,15 +52,20 @@ def main() -> int:
               'destroy the original. Give another output path.', file=sys.stderr)
         return 1
     try:
+        check_replaceable(args.dst)
         converted, dropped = convert_state_dict(load_source(args.src))
         check_complete(converted, args.config)
-    except (KeyError, ValueError, CheckpointFormatError) as error:
+    except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'error: {args.src}: {message}', file=sys.stderr)
         return 1
     meta = {'source': str(args.src), 'converter': 'tools/model_converters/serankdet2mmseg.py',
             'dropped_keys': dropped, 'dataset_meta': dict(IRSTDDataset.METAINFO)}
-    save_atomically({'state_dict': converted, 'meta': meta}, args.dst)
+    try:  # an earlier file at DST survives a failed or interrupted write
+        save_atomically({'state_dict': converted, 'meta': meta}, args.dst)
+    except OSError as error:
+        print(f'error: cannot write {args.dst}: {error}', file=sys.stderr)
+        return 1
     print(f'converted {len(converted)} tensors, dropped {len(dropped)} positional '
           f'tables -> {args.dst}')
     return 0

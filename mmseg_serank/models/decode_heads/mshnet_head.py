@@ -1,5 +1,5 @@
 """MSHNet multi-scale head: one 1x1 map per decoder scale and a fused prediction."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -101,12 +101,18 @@ class MSHNetHead(MultiOutputHead):
                                 batch_data_samples)
         return self.loss_by_feat(self.forward_all(inputs), batch_data_samples)
 
-    def loss_by_feat(self, seg_logits: Sequence[Tensor],
+    def loss_by_feat(self, seg_logits: Union[Tensor, Sequence[Tensor]],
                      batch_data_samples: SampleList) -> dict:
-        """Loss of every map of :meth:`forward_all` at its own scale."""
-        if isinstance(seg_logits, Tensor) or len(seg_logits) != len(self.strides):
-            raise ValueError(f'MSHNetHead: expected the {len(self.strides)} maps of '
-                             'forward_all (d0..d3, fused)')
+        """Loss of every map of :meth:`forward_all` at its own scale (or of the
+        fused prediction alone, as :class:`MultiOutputHead` allows)."""
+        if isinstance(seg_logits, Tensor) or len(seg_logits) == 1:
+            prediction = seg_logits if isinstance(seg_logits, Tensor) else seg_logits[0]
+            return self._scored([prediction], (1, ), self.output_weights[-1:], ('', ),
+                                batch_data_samples)
+        if len(seg_logits) != len(self.strides):
+            raise ValueError(f'MSHNetHead: expected the fused map or the '
+                             f'{len(self.strides)} maps of forward_all (d0..d3, fused), '
+                             f'got {len(seg_logits)}')
         prefixes = tuple(f'aux{k + 1}_' for k in range(NUM_SCALES)) + ('', )
         return self._scored(seg_logits, self.strides, self.output_weights, prefixes,
                             batch_data_samples)
