@@ -51,8 +51,8 @@ def test_logits_at_the_input_size(acm, shape):
         (feature, ) = acm.extract_feat(torch.randn(batch, 1, height, width))
         logits = acm.encode_decode(torch.randn(batch, 1, height, width),
                                    metas(height, width, batch))
-    # One 16-wide feature at 1/4 of the input padded to a multiple of 16.
-    assert feature.shape == (batch, 16, -(-height // 16) * 4, -(-width // 16) * 4)
+    # One 16-wide feature at 1/4 of the input padded to a multiple of 32 (BasicIRSTD's test).
+    assert feature.shape == (batch, 16, -(-height // 32) * 8, -(-width // 32) * 8)
     assert logits.shape == (batch, 1, height, width)
     assert torch.isfinite(logits).all()
 

@@ -25,8 +25,18 @@ FIXTURE = osp.join(osp.dirname(__file__), 'data', 'peers', 'dnanet.pt')
 # one-channel port (PEERS.md).
 AUTHORS_PARAMETERS = 4_696_888
 BASICIRSTD_PARAMETERS = 4_696_568
-LOSS_KEYS = {'aux1_loss_softiou', 'aux2_loss_softiou', 'aux3_loss_softiou', 'loss_softiou',
-             'acc_seg'}
+HEAD_LOSS_KEYS = ['aux1_loss_softiou', 'aux2_loss_softiou', 'aux3_loss_softiou',
+                  'loss_softiou']
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    """One intra-op thread: DNANet's many small ops at these sizes run faster
+    so than with threads competing on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def build(cfg_options: dict = None) -> torch.nn.Module:
@@ -99,13 +109,15 @@ def test_training_step(model, batch):
     labels = torch.zeros(batch, 32, 40)
     labels[:, 10:13, 20:22] = 1
     losses = model.loss(torch.randn(batch, 3, 32, 40), make_samples(labels))
-    assert set(losses) == LOSS_KEYS
+    assert set(losses) == {f'decode.{k}' for k in HEAD_LOSS_KEYS + ['acc_seg']}
     loss, _ = model.parse_losses(losses)
     assert torch.isfinite(loss)
     loss.backward()
-    missing = [name for name, p in model.named_parameters()
-               if p.grad is None or p.grad.abs().sum() == 0]
-    assert missing == []
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    if batch == 2:  # at batch 1 a channel gate's ReLU may be off for the one image
+        missing = [name for name, p in model.named_parameters()
+                   if p.grad is None or p.grad.abs().sum() == 0]
+        assert missing == []
 
 
 def test_losses_are_averaged_over_the_four_maps(model):
@@ -123,8 +135,7 @@ def test_losses_are_averaged_over_the_four_maps(model):
         intersection = p * positives
         return 1 - (intersection + 1) / (p * pixels + positives - intersection + 1)
 
-    names = ['aux1_loss_softiou', 'aux2_loss_softiou', 'aux3_loss_softiou', 'loss_softiou']
-    for name, value in zip(names, logit_values):
+    for name, value in zip(HEAD_LOSS_KEYS, logit_values):
         assert losses[name].item() == pytest.approx(0.25 * soft_iou(value), abs=1e-6)
 
 

@@ -31,7 +31,9 @@ model = dict(
         reduction=4,
         norm_cfg=norm_cfg,
         block_norm_cfg=block_norm_cfg,
-        act_cfg=dict(type='ReLU')),
+        act_cfg=dict(type='ReLU'),
+        # BasicIRSTD's test pads to a multiple of 32; ACM's global attention sees the padding.
+        size_divisor=32),
     decode_head=dict(
         type='ACMHead',
         in_channels=16,  # backbone widths[1]

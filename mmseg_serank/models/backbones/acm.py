@@ -113,8 +113,11 @@ class ACMResUNet(BaseModule):
     ``widths[1]``; :class:`~mmseg_serank.models.decode_heads.ACMHead` turns it
     into the logit map.
 
-    The input is zero-padded at the bottom and right to a multiple of 16 (the
-    network's stride) so that any H, W works; the head crops back.
+    The input is zero-padded at the bottom and right to a multiple of
+    ``size_divisor`` so that any H, W works; the head crops back. The
+    network needs 16 (its stride); the default 32 is what BasicIRSTD's test
+    script pads to, and it matters: the top-down attention averages over the
+    whole padded map, so other padding changes the predictions.
 
     Args:
         in_channels (int): Image channels (1: the authors' grey input).
@@ -128,9 +131,10 @@ class ACMResUNet(BaseModule):
             several GPUs).
         block_norm_cfg (dict): Norm inside the basic blocks (momentum 0.1).
         act_cfg (dict): Activation of the stem and the ACM modules.
+        size_divisor (int): Pad H and W to a multiple of it (of 16).
     """
 
-    size_divisor = 16
+    stride = 16
 
     def __init__(self,
                  in_channels: int = 1,
@@ -140,8 +144,13 @@ class ACMResUNet(BaseModule):
                  norm_cfg: Optional[dict] = None,
                  block_norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
+                 size_divisor: int = 32,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        if size_divisor % self.stride:
+            raise ValueError(f'ACMResUNet: size_divisor must be a multiple of '
+                             f'{self.stride}, got {size_divisor}')
+        self.size_divisor = size_divisor
         if len(widths) != 4 or len(num_blocks) != 3:
             raise ValueError(f'ACMResUNet needs 4 widths and 3 block counts, got '
                              f'{tuple(widths)} and {tuple(num_blocks)}')

@@ -113,7 +113,7 @@ class DNANet(BaseModule):
     Node (i, j) of the 5-level grid (level i, width ``widths[i]``) is a stage
     of :class:`ResCBAMBlock` s. Column 0 is the encoder (2x2 max-pooling
     between levels). Node (i, j > 0) sees every earlier node of its level, the
-    upsampled node (i + 1, j - 1) and, below level 0, the downsampled node
+    upsampled node (i + 1, j - 1) and, for i > 0, the downsampled node
     (i - 1, j), so shallow and deep features keep exchanging information and
     small targets survive into the deep levels. Level 0 and the encoder's
     first stage have one block; level i > 0 has ``num_blocks[i - 1]``.

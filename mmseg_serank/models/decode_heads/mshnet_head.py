@@ -87,11 +87,14 @@ class MSHNetHead(MultiOutputHead):
             for m in maps[1:]]
         return maps + [self.fusion_conv(torch.cat(stacked, dim=1))]
 
+    def _loss_modules(self) -> List[nn.Module]:
+        return (list(self.loss_decode) if isinstance(self.loss_decode, nn.ModuleList)
+                else [self.loss_decode])
+
     def in_warm_up(self) -> bool:
         """Whether a loss asks for the authors' warm-up (d0 map only)."""
-        losses = (self.loss_decode if isinstance(self.loss_decode, nn.ModuleList)
-                  else [self.loss_decode])
-        return any(getattr(loss, 'in_warm_up', lambda: False)() for loss in losses)
+        return any(getattr(loss, 'in_warm_up', lambda: False)()
+                   for loss in self._loss_modules())
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: dict) -> dict:
@@ -122,8 +125,6 @@ class MSHNetHead(MultiOutputHead):
                 batch_data_samples: SampleList) -> dict:
         """Weighted losses of ``outputs`` (the last is scored by ``acc_seg``)."""
         seg_label = self._stack_batch_gt(batch_data_samples)
-        losses_decode = (self.loss_decode if isinstance(self.loss_decode, nn.ModuleList)
-                         else [self.loss_decode])
         labels = {}
         losses = dict()
         for output, stride, weight, prefix in zip(outputs, strides, weights, prefixes):
@@ -133,7 +134,7 @@ class MSHNetHead(MultiOutputHead):
             output = crop_to(output, label.shape[-2:], 'label')
             if weight == 0:
                 continue
-            for loss_decode in losses_decode:
+            for loss_decode in self._loss_modules():
                 name = prefix + loss_decode.loss_name
                 value = weight * loss_decode(
                     output, label, weight=None, ignore_index=self.ignore_index)
