@@ -6,19 +6,22 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 # The stamp changes whenever the pins or the package metadata change, so a
 # re-run installs only when something moved and is instant otherwise.
-STAMP := $(VENV)/.installed-$(shell cat requirements/ci.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements/ci.txt pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
 .PHONY: setup test lint demo clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements/ci.txt pyproject.toml
+$(STAMP): requirements/ci.txt pyproject.toml Makefile
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements/ci.txt
-	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	# mim reads <site-packages>/<package>/.mim/model-index.yml, which an editable (PEP 660)
-	# install does not create; site-packages/mmseg-serank (not importable) links it here.
-	$(VPY) -c "import os, sysconfig; d = os.path.join(sysconfig.get_paths()['purelib'], 'mmseg-serank'); os.makedirs(d, exist_ok=True); l = os.path.join(d, '.mim'); os.path.lexists(l) and os.remove(l); os.symlink(os.path.abspath('mmseg_serank/.mim'), l)"
+	# compat mode: the checkout is a plain sys.path entry, so the folders below cannot
+	# shadow the package (a finder-based editable install would let them).
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+	# mim reads <site-packages>/<name>/.mim/model-index.yml, which an editable install does
+	# not create; site-packages/mmseg-serank and mmseg_serank (no code) link it here, so
+	# `mim search mmseg-serank` and `mim search mmseg_serank` both work.
+	$(VPY) -c "import os, sysconfig; [(os.makedirs(d, exist_ok=True), os.path.lexists(os.path.join(d, '.mim')) and os.remove(os.path.join(d, '.mim')), os.symlink(os.path.abspath('mmseg_serank/.mim'), os.path.join(d, '.mim'))) for d in (os.path.join(sysconfig.get_paths()['purelib'], n) for n in ('mmseg-serank', 'mmseg_serank'))]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -177,9 +177,11 @@ def test_converted_best_pth_gives_the_authors_probabilities_on_sirst(tmp_path):
     load_checkpoint(ours, str(converted), map_location='cpu', strict=True)
     ours.eval()
     pipeline = Compose([dict(type='LoadIRImageFromFile'), dict(type='PackSegInputs')])
-    names = (sirst / 'idx_427' / 'test.txt').read_text().split()
     count = int(os.environ.get('RDIAN_SIRST_IMAGES', '6'))
-    for name in names[:count]:
+    # Misc_104: where best.pth is most sensitive to float32 rounding (its logits
+    # reach -788) of the 427 images.
+    names = (sirst / 'idx_427' / 'test.txt').read_text().split()[:count] + ['Misc_104']
+    for name in names:
         path = sirst / 'images' / f'{name}.png'
         # The authors' loader: PIL grey, ToTensor (x / 255), Normalize([-0.1246], [1.0923]).
         grey = torch.from_numpy(np.array(Image.open(path).convert('L'))).float().div(255)

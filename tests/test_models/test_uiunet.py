@@ -144,4 +144,6 @@ def test_basicirstd_one_channel_checkpoint_converts_and_loads(tmp_path):
     grey = torch.full((3, 20, 30), 101.0)  # a BGR image of equal channels
     data = model.data_preprocessor(dict(inputs=[grey], data_samples=None), False)
     assert data['inputs'].shape == (1, 1, 20, 30)
-    assert data['inputs'].abs().max().item() < 1e-3  # NUAA-SIRST mean of BasicIRSTD
+    # BasicIRSTD's NUAA-SIRST normalisation of grey value 101.
+    expected = (101 - 101.06385040283203) / 34.619606018066406
+    assert torch.allclose(data['inputs'], torch.full_like(data['inputs'], expected), atol=1e-6)

@@ -11,7 +11,8 @@ import yaml
 from .conftest import REPO_ROOT, run_tool
 
 MIM = Path(sys.executable).with_name('mim')
-CONFIG_DIRS = ('configs/serankdet', 'configs/baselines')
+CONFIG_DIRS = tuple(sorted(str(d.relative_to(REPO_ROOT)) for d in (REPO_ROOT / 'configs').iterdir()
+                           if d.is_dir() and d.name != '_base_'))
 
 
 def _configs() -> List[str]:
@@ -62,6 +63,9 @@ def test_mim_search_and_list_see_every_config_of_an_installed_package(tmp_path):
 
     env = {'PYTHONPATH': str(site)}
     search = run_tool([MIM, 'search', 'mmseg-serank'], env_extra=env, timeout=120)
+    # The import name finds the same configs (it failed with "upgrade" before).
+    by_import_name = run_tool([MIM, 'search', 'mmseg_serank'], env_extra=env, timeout=120)
+    assert by_import_name.stdout == search.stdout
     for config in _configs():
         assert f'config id: {Path(config).stem}\n' in search.stdout, config
         assert (site / 'mmseg_serank/.mim' / config).is_file(), config
@@ -79,7 +83,8 @@ def test_published_numbers_agree_across_metafile_and_readmes():
     """The metafile's IoU / nIoU are the ones both model-zoo tables print."""
     published = {Path(m['Config']).name: (m['Results']['Metrics']['IoU'],
                                           m['Results']['Metrics']['nIoU'])
-                 for m in _metafile_models() if 'Results' in m}
+                 for m in _metafile_models()
+                 if 'Results' in m and m['In Collection'] == 'SeRankDet'}
     assert len(published) == 4
     zoo = (REPO_ROOT / 'README.md').read_text()
     config_readme = (REPO_ROOT / 'configs/serankdet/README.md').read_text()
@@ -87,3 +92,15 @@ def test_published_numbers_agree_across_metafile_and_readmes():
         assert re.search(rf'`serankdet/{re.escape(config)}` \|.*\| {iou} / {niou} \|', zoo), config
         assert re.search(rf'\| {iou} \| {niou} \| \[config\]\(\./{re.escape(config)}\)',
                          config_readme), config
+
+
+def test_mim_search_finds_the_peers_by_both_names_in_the_set_up_environment():
+    """What `make setup` gives (an editable install): both spellings list every config,
+    the peer networks' included."""
+    outputs = [run_tool([MIM, 'search', name], timeout=120).stdout
+               for name in ('mmseg-serank', 'mmseg_serank')]
+    assert outputs[0] == outputs[1]
+    for config in _configs():
+        assert f'config id: {Path(config).stem}\n' in outputs[0], config
+    for name in ('dnanet', 'mshnet', 'acm', 'rdian', 'uiunet', 'sctransnet'):
+        assert f'config id: {name}_1xb4-1k_sirst-256x256\n' in outputs[0], name
