@@ -14,12 +14,12 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from test_models.test_peer_parity import authors_state, load_fixture
 
 from mmseg_serank.apis.checkpoint import load_checkpoint_strict
 from mmseg_serank.checkpoint import get_peer, peer_names, run_converter
 from mmseg_serank.checkpoint.parity import build_ours
 
-from ..test_models.test_peer_parity import authors_state, load_fixture
 from .conftest import REPO_ROOT
 
 
