@@ -5,7 +5,12 @@ from pathlib import Path
 import pytest
 import torch
 from test_models.conftest import randomise_norms_and_gammas
-from test_tools.conftest import DEMO_CONFIG, run_tool, tiny_model_options
+from test_tools.conftest import (
+    DEMO_CONFIG,
+    run_tool,
+    tiny_model_options,
+    tiny_synthetic_root,  # noqa: F401  (a fixture of the peer export test)
+)
 
 from mmseg_serank.deploy.export import build_segmentor
 
