@@ -17,7 +17,7 @@ import copy
 import os
 import os.path as osp
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
@@ -156,6 +156,17 @@ def pair_files(names: Sequence[str], img_dir: str, mask_dir: str,
     return pairs
 
 
+def repeated_images(pairs: Sequence[Tuple[str, str, str]], source: str) -> List[str]:
+    """A line for each image that several listed names resolve to (``Misc_1``
+    twice, or ``Misc_1`` and ``Misc_1.png``)."""
+    names_of: Dict[str, List[str]] = {}
+    for name, img_path, _ in pairs:
+        names_of.setdefault(osp.realpath(img_path), []).append(name)
+    return [f'{names[0]}: listed {len(names)} times in {source} '
+            f'({", ".join(repr(n) for n in names)} are all {path})'
+            for path, names in names_of.items() if len(names) > 1]
+
+
 @DATASETS.register_module()
 class IRSTDDataset(BaseSegDataset):
     """Binary IRSTD segmentation data set (background / target).
@@ -214,21 +225,23 @@ class IRSTDDataset(BaseSegDataset):
             raise FileNotFoundError(f'no images found in {source} '
                                     f'(image suffixes {as_suffix_tuple(self.img_suffix)})')
         data_list, missing, unreadable = [], [], []
-        for name, img_path, mask_path in pair_files(
-                names, img_dir, mask_dir, as_suffix_tuple(self.img_suffix),
-                as_suffix_tuple(self.seg_map_suffix), missing):
+        pairs = pair_files(names, img_dir, mask_dir, as_suffix_tuple(self.img_suffix),
+                           as_suffix_tuple(self.seg_map_suffix), missing)
+        # A name listed twice would weigh that image twice in every metric.
+        missing += repeated_images(pairs, source)
+        for name, img_path, mask_path in pairs:
             unreadable += header_problems(name, img_path, mask_path)
             data_list.append(dict(img_path=img_path, seg_map_path=mask_path,
                                   label_map=self.label_map,
                                   reduce_zero_label=False, seg_fields=[]))
         if missing and not unreadable:
             raise FileNotFoundError(
-                f'{len(missing)} missing file(s) for the {len(names)} names of '
+                f'{len(missing)} missing or repeated file(s) for the {len(names)} names of '
                 f'{source}:\n  ' + '\n  '.join(missing))
         if missing or unreadable:
             raise IRImageReadError(
-                f'{len(missing)} missing file(s) and {len(unreadable)} unreadable or '
-                f'mismatched pair(s) for the {len(names)} names of {source}:\n  ' +
-                '\n  '.join(missing + unreadable))
+                f'{len(missing)} missing or repeated file(s) and {len(unreadable)} '
+                f'unreadable or mismatched pair(s) for the {len(names)} names of '
+                f'{source}:\n  ' + '\n  '.join(missing + unreadable))
         return data_list
 

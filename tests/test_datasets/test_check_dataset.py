@@ -79,7 +79,7 @@ def test_split_files_in_utf16_are_read_and_latin1_is_named(tmp_path, capsys):
     (tmp_path / 'splits' / 'train.txt').write_bytes('\ufeffé1\r\n'.encode('utf-16-le'))
     (tmp_path / 'splits' / 'test.txt').write_bytes('\ufeffb\n'.encode('utf-16-be'))
     assert check_dataset.main([str(tmp_path)]) == 0
-    assert 'train.txt: 1 names, 0 missing files' in capsys.readouterr().out
+    assert 'train.txt: 1 names, 0 missing or repeated files' in capsys.readouterr().out
     (tmp_path / 'splits' / 'train.txt').write_bytes('é1\n'.encode('latin-1'))
     (tmp_path / 'splits' / 'test.txt').write_bytes('b\n'.encode('utf-16-le'))  # no mark
     assert check_dataset.main([str(tmp_path)]) == 1
@@ -104,3 +104,14 @@ def test_tiff_set_is_checked_with_suffix_options(tmp_path):
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     assert tiff.returncode == 0, tiff.stdout + tiff.stderr
     assert 'TIFF L 2' in tiff.stdout and 'targets: 2 in all' in tiff.stdout
+
+
+def test_a_name_listed_twice_is_an_error(tmp_path, capsys):
+    """It was only a warning (exit 0) while training counted the image twice."""
+    write_generic_set(tmp_path, ['a', 'b'])
+    (tmp_path / 'splits').mkdir()
+    (tmp_path / 'splits' / 'train.txt').write_text('a\nb\n')
+    (tmp_path / 'splits' / 'test.txt').write_text('a\nb\nb\n')
+    assert check_dataset.main([str(tmp_path)]) == 1
+    output = capsys.readouterr().out
+    assert 'test.txt: b: listed 2 times in the split file' in output

@@ -122,7 +122,7 @@ def test_build_reports_missing_unreadable_and_mismatched_files_at_once(tmp_path)
         IRSTDDataset(data_root=str(tmp_path),
                      data_prefix=dict(img_path='images', seg_map_path='masks'))
     message = str(error.value)
-    assert '1 missing file(s) and 3 unreadable or mismatched pair(s)' in message
+    assert '1 missing or repeated file(s) and 3 unreadable or mismatched pair(s)' in message
     for expected in ('no_mask: no mask',
                      f'empty_image: {tmp_path / "images" / "empty_image.png"}: unreadable',
                      f'text_mask: {tmp_path / "masks" / "text_mask.png"}: unreadable',
@@ -148,3 +148,18 @@ def test_split_files_are_read_by_byte_order_mark_and_bad_ones_named(tmp_path):
     split.write_bytes('b\na\n'.encode('utf-16-le'))
     with pytest.raises(ValueError, match=re.escape(f'split file {split}: contains NUL')):
         read_split_file(split)
+
+
+def test_a_name_listed_twice_is_an_error_at_build_time(tmp_path):
+    """The dataset held the image twice, so every test metric weighed it double."""
+    write_generic_set(tmp_path, ['a', 'b', 'c'])
+    split = tmp_path / 'split.txt'
+    split.write_text('a\nb\na\nc\nb.png\n')
+    with pytest.raises(FileNotFoundError) as error:
+        IRSTDDataset(data_root=str(tmp_path), ann_file='split.txt',
+                     data_prefix=dict(img_path='images', seg_map_path='masks'))
+    message = str(error.value)
+    assert '2 missing or repeated file(s)' in message
+    assert f"a: listed 2 times in split file {split} ('a', 'a' are all" in message
+    assert "b: listed 2 times" in message and "'b', 'b.png'" in message
+    assert 'c:' not in message

@@ -31,7 +31,12 @@ import numpy as np
 from PIL import Image
 
 from mmseg_serank.datasets.ir_image_io import IRImageReadError, read_ir_image, read_mask_labels
-from mmseg_serank.datasets.irstd_dataset import list_image_names, pair_files, read_split_file
+from mmseg_serank.datasets.irstd_dataset import (
+    list_image_names,
+    pair_files,
+    read_split_file,
+    repeated_images,
+)
 from mmseg_serank.datasets.transforms.loading import is_rescaled_shape
 
 
@@ -201,12 +206,11 @@ def check_split(split_path: Path, img_dir: str, mask_dir: str, layout: Layout,
         total.errors.append(f'{split_path}: the split file lists no names '
                             '(training and testing refuse an empty split)')
     problems: List[str] = []
-    pair_files(names, img_dir, mask_dir, layout.img_suffixes, layout.mask_suffixes,
-               problems)
-    duplicates = [n for n, c in Counter(names).items() if c > 1]
-    if duplicates:
-        total.warnings.append(f'{split_path}: names listed twice: {", ".join(duplicates)}')
-    print(f'-- split {split_path}: {len(names)} names, {len(problems)} missing files')
+    pairs = pair_files(names, img_dir, mask_dir, layout.img_suffixes, layout.mask_suffixes,
+                       problems)
+    # An error, as at training: the image would count twice in every metric.
+    problems += repeated_images(pairs, 'the split file')
+    print(f'-- split {split_path}: {len(names)} names, {len(problems)} missing or repeated files')
     total.errors += [f'{split_path}: {p}' for p in problems]
 
 
