@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo  -- set up (if needed), make a synthetic IRSTD set, train, test
 #   make test  -- set up (if needed), lint and run the test suite
+#   make docs  -- set up (if needed), build the documentation (docs/en -> docs/_build/html)
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ VPY := $(VENV)/bin/python
 # re-run installs only when something moved and is instant otherwise.
 STAMP := $(VENV)/.installed-$(shell cat requirements/ci.txt pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup test lint demo clean
+.PHONY: setup test lint demo docs clean
 
 setup: $(STAMP)
 
@@ -33,6 +34,10 @@ test: lint
 
 demo: setup
 	bash tools/demo.sh
+
+# Warnings are errors; model_zoo.md is generated from the metafiles by docs/en/stat.py.
+docs: setup
+	$(VPY) -m sphinx -W -b html docs/en docs/_build/html
 
 clean:
 	rm -rf $(VENV) work_dirs data/synthetic_irstd

@@ -20,28 +20,50 @@ NAME is the image's path relative to the folder common to all inputs, without
 its extension (with it if two inputs differ only in extension), so images of
 equal name from different folders stay apart (sub-folders are created under
 ``--out``). ``--out`` must not be an input folder or inside one, so no input or
-earlier result next to it is overwritten. An unreadable image is reported and
-skipped; after the other images are written the exit status is 1. A file that
-cannot be written stops the run with an error naming it.
+earlier result next to it is overwritten. An ``--out`` holding an earlier run's
+outputs is refused, so two runs are never mixed; with ``--overwrite`` the
+earlier run's outputs (the files this tool writes: ``*_prob.png``,
+``*_mask.png``, ``*_overlay.png``, ``targets.csv``, ``targets.json``) are
+removed first and other files are kept. An unreadable image is reported and
+skipped; after the other images are written the exit status is 1. Every file
+is written atomically; one that cannot be written (full disk, read-only folder)
+stops the run with an error naming it. Ctrl-C stops after the images done so
+far, writes their ``targets.csv`` / ``targets.json`` and exits with 130.
 
 ``--backend onnxruntime`` or ``openvino`` runs a model exported by
 ``tools/deploy/export_onnx.py`` (the ``.onnx``, or an OpenVINO ``.xml``) in
 place of the checkpoint, with the same outputs; the mask is then the exported
 probability above ``--threshold`` (default: the config's
 ``model.decode_head.threshold``); large images are tiled with the same windows,
-their logits averaged, so the outputs are those of the PyTorch backend.
+their logits averaged, so the outputs are those of the PyTorch backend. A file
+exported from another model than CONFIG builds is refused.
 
 Example::
 
     python tools/infer.py CONFIG CKPT data/frames/ 'more/*.png' --out results/
     python tools/infer.py CONFIG model.onnx data/frames/ --out results/ --backend onnxruntime
 """
+# ruff: noqa: E402  (the Ctrl-C handler is installed before the slow imports)
+import os
+import signal
+import sys
+
+
+def _interrupted_while_loading(*_) -> None:
+    sys.stderr.write('\nerror: interrupted while loading; nothing was written\n')
+    sys.stderr.flush()
+    os._exit(130)
+
+
+if __name__ == '__main__':
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
 import argparse
 import csv
 import glob
+import io
 import json
-import os
-import sys
+import re
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,13 +84,22 @@ from mmseg_serank.apis import (
     init_irstd_model,
     probability_and_mask,
 )
+from mmseg_serank.compat import CheckpointFormatError
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
+from mmseg_serank.deploy.runners import one_line
 from mmseg_serank.deploy.slide import deployed_probability, slide_settings
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import write_atomically
 from mmseg_serank.thresholds import check_threshold, config_threshold
 
 IMAGE_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg')
 TARGET_FIELDS = ('image', 'target', 'centroid_x', 'centroid_y', 'area',
                  'bbox_x', 'bbox_y', 'bbox_w', 'bbox_h', 'peak_score', 'path')
+PICTURE_KINDS = ('prob', 'mask', 'overlay')
+# The files a run writes (and write_atomically's temporary names of them).
+RUN_OUTPUT = re.compile(r'^(?:.+_(?:prob|mask|overlay)\.png|targets\.(?:csv|json))'
+                        r'(?:\.\d+\.tmp)?$')
+# PIL names the in-memory file it was given, not the image's path.
+OBJECT_REPR = re.compile(r'<_io\.BytesIO object at 0x[0-9a-fA-F]+>')
 
 
 class OutputWriteError(OSError):
@@ -117,6 +148,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--backend', choices=('pytorch', ) + BACKENDS, default='pytorch',
                         help='pytorch runs the checkpoint; the others an exported model on '
                              'the CPU')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="replace an earlier run's outputs in --out (only the files "
+                             'this tool writes are removed)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
     return parser.parse_args()
@@ -172,12 +206,56 @@ def check_out_dir(out_dir: Path, inputs: Sequence[str], images: Sequence[Path]) 
                 'input (or file beside them) is overwritten')
 
 
+def earlier_outputs(out_dir: Path) -> List[Path]:
+    """The files of an earlier run in ``out_dir`` (sub-folders included)."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(path for path in out_dir.rglob('*')
+                  if RUN_OUTPUT.match(path.name) and (path.is_file() or path.is_symlink()))
+
+
+def check_earlier_run(out_dir: Path, overwrite: bool) -> List[Path]:
+    """Refuse an ``--out`` with an earlier run's outputs unless ``overwrite``;
+    returns the files to remove before this run writes."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SystemExit(f'error: --out {out_dir} is not a folder; give a folder path')
+    earlier = earlier_outputs(out_dir)
+    if earlier and not overwrite:
+        shown = ', '.join(str(p.relative_to(out_dir)) for p in earlier[:3])
+        raise SystemExit(
+            f'error: --out {out_dir} holds the outputs of an earlier run ({len(earlier)} '
+            f'files: {shown}{", ..." if len(earlier) > 3 else ""}); writing this run there '
+            'would mix the two. Choose another --out, or give --overwrite to remove the '
+            'earlier outputs first')
+    return earlier
+
+
+def remove_earlier_outputs(out_dir: Path, earlier: Sequence[Path]) -> None:
+    """Remove the files of :func:`earlier_outputs` and the sub-folders they leave empty."""
+    try:
+        for path in earlier:
+            path.unlink(missing_ok=True)
+        for folder in sorted({p.parent for p in earlier}, key=lambda p: -len(p.parts)):
+            while folder != out_dir and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+    except OSError as error:
+        raise OutputWriteError(f'cannot remove the earlier outputs in {out_dir}: '
+                               f'{one_line(error)}') from error
+
+
 def load_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
     """The model with the checkpoint's weights (strictly) and ``dataset_meta``."""
     try:
         return init_irstd_model(cfg, checkpoint, device=device)
     except CHECKPOINT_ERRORS as error:
-        raise SystemExit(f'error: {error}') from None
+        hint = ''
+        if isinstance(error, CheckpointFormatError) and \
+                Path(checkpoint).suffix.lower() in ('.onnx', '.xml'):
+            hint = ('; this is an exported model: run it with --backend onnxruntime '
+                    '(or --backend openvino)')
+        message = one_line(error)
+        raise SystemExit(f'error: {message.rstrip(".") if hint else message}{hint}') from None
 
 
 def set_threshold(model: torch.nn.Module, threshold: float) -> float:
@@ -205,7 +283,8 @@ def decoded_samples(images: Sequence[Path], pipeline, failures: List[Tuple[Path,
         try:
             sample = pipeline(dict(img_path=str(path)))
         except (OSError, ValueError) as error:
-            message = str(error) if str(path) in str(error) else f'{path}: {error}'
+            text = OBJECT_REPR.sub('the file', one_line(error))
+            message = text if str(path) in text else f'{path}: {text}'
             failures.append((path, message))
             print(f'\nskipping unreadable image {message}', file=sys.stderr)
             progress.update()
@@ -278,16 +357,29 @@ def draw_overlay(image: np.ndarray, mask: np.ndarray,
     return overlay
 
 
-def write_png(path: Path, image: np.ndarray) -> None:
-    """Write ``image`` to ``path`` or raise :class:`OutputWriteError` naming it."""
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (complete or absent, never empty or
+    cut short) or raise :class:`OutputWriteError` naming it."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        written = cv2.imwrite(str(path), image)
-    except (OSError, cv2.error) as error:
-        raise OutputWriteError(f'cannot write {path}: {error}') from error
-    if not written:
-        raise OutputWriteError(f'cannot write {path} (OpenCV could not save it: '
-                               'folder not writable, name too long or disk full?)')
+        write_atomically(data, path)
+        size = path.stat().st_size
+    except OSError as error:
+        raise OutputWriteError(f'cannot write {path}: {one_line(error)} (folder not '
+                               'writable, name too long or disk full?)') from error
+    if size != len(data):
+        raise OutputWriteError(f'cannot write {path}: {size} of {len(data)} bytes written '
+                               '(disk full?)')
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write ``image`` to ``path`` as PNG or raise :class:`OutputWriteError` naming it."""
+    try:
+        encoded, data = cv2.imencode('.png', image)
+    except cv2.error as error:
+        raise OutputWriteError(f'cannot write {path}: {one_line(error)}') from error
+    if not encoded or not len(data):
+        raise OutputWriteError(f'cannot write {path}: OpenCV could not encode the PNG')
+    write_file(path, data.tobytes())
 
 
 # A batch of samples -> (probability, mask) per sample, and whether it was tiled.
@@ -338,9 +430,11 @@ def build_segmenter(cfg: Config, args: argparse.Namespace) -> Tuple[Segmenter, f
             raise SystemExit(f'error: {error}') from None
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     try:
-        runner = build_runner(args.backend, args.checkpoint)
+        runner = build_runner(args.backend, args.checkpoint, cfg=cfg,
+                              warn=lambda message: print(f'warning: {message}',
+                                                         file=sys.stderr))
     except (ImportError, DeployedModelError, FileNotFoundError) as error:
-        raise SystemExit(f'error: {error}') from None
+        raise SystemExit(f'error: {one_line(error)}') from None
     return deployed_segmenter(runner, threshold, cfg.model.get('test_cfg') or {},
                               args), threshold, cfg
 
@@ -353,58 +447,78 @@ def write_outputs(out_dir: Path, name: str, sample: dict, probability: np.ndarra
     image = sample['inputs'].permute(1, 2, 0).numpy().copy()
     if image.shape[:2] != mask.shape:  # a resizing test pipeline
         image = cv2.resize(image, mask.shape[::-1])
-    write_png(out_dir / f'{name}_prob.png',
-              np.round(probability * 255).astype(np.uint8))
-    write_png(out_dir / f'{name}_mask.png', mask.astype(np.uint8) * 255)
-    write_png(out_dir / f'{name}_overlay.png', draw_overlay(image, mask, targets))
+    pictures = dict(prob=np.round(probability * 255).astype(np.uint8),
+                    mask=mask.astype(np.uint8) * 255,
+                    overlay=draw_overlay(image, mask, targets))
+    written = []
+    try:  # all three pictures of the image or none
+        for kind in PICTURE_KINDS:
+            written.append(out_dir / f'{name}_{kind}.png')
+            write_png(written[-1], pictures[kind])
+    except BaseException:
+        for path in written:
+            if path.is_file():
+                path.unlink()
+        raise
     return targets
 
 
 def write_tables(out_dir: Path, threshold: float, images: List[dict],
                  targets: List[dict], failures: List[Tuple[Path, str]]) -> None:
-    try:
-        with open(out_dir / 'targets.csv', 'w', newline='') as handle:
-            writer = csv.DictWriter(handle, fieldnames=TARGET_FIELDS)
-            writer.writeheader()
-            writer.writerows(targets)
-        with open(out_dir / 'targets.json', 'w') as handle:
-            json.dump(dict(threshold=threshold, num_images=len(images), images=images,
-                           unreadable=[dict(path=str(p), error=m) for p, m in failures],
-                           targets=targets), handle, indent=2)
-    except OSError as error:
-        raise OutputWriteError(f'cannot write the target tables in {out_dir}: '
-                               f'{error}') from error
+    table = io.StringIO(newline='')
+    writer = csv.DictWriter(table, fieldnames=TARGET_FIELDS)
+    writer.writeheader()
+    writer.writerows(targets)
+    write_file(out_dir / 'targets.csv', table.getvalue().encode())
+    summary = dict(threshold=threshold, num_images=len(images), images=images,
+                   unreadable=[dict(path=str(p), error=m) for p, m in failures],
+                   targets=targets)
+    write_file(out_dir / 'targets.json', json.dumps(summary, indent=2).encode())
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = Config.fromfile(args.config)
+    if not os.path.isfile(args.config):
+        raise SystemExit(f'error: config {args.config} does not exist')
+    try:
+        cfg = Config.fromfile(args.config)
+    except OSError as error:  # mmengine writes a temporary copy of each config file
+        raise SystemExit(f'error: cannot load config {args.config}: {one_line(error)} (is '
+                         'the disk full?)') from None
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     images = collect_images(args.inputs)
     names = output_names(images)
     out_dir = Path(args.out)
     check_out_dir(out_dir, args.inputs, images)
+    earlier = check_earlier_run(out_dir, args.overwrite)
     segment, threshold, cfg = build_segmenter(cfg, args)
     pipeline = inference_pipeline(cfg.test_dataloader.dataset.pipeline)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputWriteError(f'cannot write to --out {out_dir}: {error}') from error
+    remove_earlier_outputs(out_dir, earlier)
 
     failures: List[Tuple[Path, str]] = []
     done: List[dict] = []
     all_targets: List[dict] = []
     progress = ProgressBar(len(images))
     samples = decoded_samples(images, pipeline, failures, progress)
-    for batch in size_batches(samples, args.batch_size):
-        outputs, tiled = segment(batch)
-        for sample, (probability, mask) in zip(batch, outputs):
-            name = names[sample['source_path']]
-            targets = write_outputs(out_dir, name, sample, probability, mask)
-            all_targets.extend(targets)
-            done.append(dict(image=name, path=str(sample['source_path']),
-                             targets=len(targets), tiled=tiled))
-            progress.update()
+    try:
+        for batch in size_batches(samples, args.batch_size):
+            outputs, tiled = segment(batch)
+            for sample, (probability, mask) in zip(batch, outputs):
+                name = names[sample['source_path']]
+                targets = write_outputs(out_dir, name, sample, probability, mask)
+                all_targets.extend(targets)
+                done.append(dict(image=name, path=str(sample['source_path']),
+                                 targets=len(targets), tiled=tiled))
+                progress.update()
+    except KeyboardInterrupt:
+        write_tables(out_dir, threshold, done, all_targets, failures)
+        print(f'\nerror: interrupted after {len(done)} of {len(images)} images; their '
+              f'outputs and targets.csv / targets.json are in {out_dir}', file=sys.stderr)
+        return 130
 
     write_tables(out_dir, threshold, done, all_targets, failures)
     print(f'\n{len(all_targets)} targets in {len(done)} images -> {out_dir}')
@@ -417,12 +531,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = parse_args()
     try:
         return run(args)
     except (OutputWriteError, FileNotFoundError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
+        print(f'error: {one_line(error)}', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print('\nerror: interrupted before the run finished; the pictures written are '
+              'complete', file=sys.stderr)
+        return 130
 
 
 if __name__ == '__main__':

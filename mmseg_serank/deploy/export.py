@@ -12,6 +12,8 @@ adopted; the ranked positions come from ``nonzero`` (a data-dependent shape),
 which torch.export only accepts with extra shape annotations.
 """
 import copy
+import hashlib
+import json
 import os
 import tempfile
 import warnings
@@ -44,6 +46,23 @@ FORMAT_KEY = 'mmseg_serank.format'
 FORMAT = 'serankdet-probability/2'
 """Metadata that marks a file written by :func:`export_onnx` (checked by the runners).
 Format 1 files lack the ``logit`` output."""
+IDENTITY_KEYS = ('mmseg_serank.model', 'mmseg_serank.network_in_channels', 'mmseg_serank.grey',
+                 'mmseg_serank.mean', 'mmseg_serank.std', 'mmseg_serank.flip_channels',
+                 'mmseg_serank.threshold', 'mmseg_serank.config_digest')
+"""Metadata (JSON values) naming the model a file was exported from: network
+types, the network's input channels and grey flag, the preprocessing folded into
+the graph, the head's threshold and a digest of the network's config
+(:func:`model_identity`). The runners refuse a file of another model than the
+config builds; files exported before these keys existed are accepted."""
+# Settings of the model config that do not change the exported network.
+_NOT_NETWORK = {
+    '': ('train_cfg', 'test_cfg', 'init_cfg', 'pretrained', 'auxiliary_head'),
+    'backbone': ('init_cfg', 'pretrained', 'deploy'),
+    'neck': ('init_cfg', ),
+    'decode_head': ('init_cfg', 'loss_decode', 'threshold', 'deploy', 'sampler',
+                    'ignore_index'),
+    'data_preprocessor': ('size', 'size_divisor', 'pad_val', 'seg_pad_val', 'test_cfg'),
+}
 TRACE_SIZE = (64, 96)
 CHECK_SIZES: Tuple[Tuple[int, int, int], ...] = ((1, 64, 96), (1, 33, 47), (2, 200, 136),
                                                  (1, 96, 352))
@@ -215,9 +234,75 @@ def load_segmentor(config: str, checkpoint: str,
     return model, deployed.eval()
 
 
-def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET) -> None:
+def _type_name(part: object) -> str:
+    part_type = part.get('type') if isinstance(part, dict) else None
+    return getattr(part_type, '__name__', str(part_type))
+
+
+def _rounded(values: Optional[Tensor]) -> Optional[List[float]]:
+    return None if values is None else [float(f'{float(v):.6g}') for v in values.flatten()]
+
+
+def preprocessing_identity(grey: bool, flip_channels: bool, mean: Optional[Tensor],
+                           std: Optional[Tensor]) -> Dict[str, object]:
+    """The preprocessing part of :data:`IDENTITY_KEYS` (mean and std None when
+    the preprocessor does not normalise)."""
+    if mean is not None and std is not None and bool((mean == 0).all()) \
+            and bool((std == 1).all()):
+        mean = std = None
+    return {'mmseg_serank.grey': bool(grey), 'mmseg_serank.flip_channels': bool(flip_channels),
+            'mmseg_serank.mean': _rounded(mean), 'mmseg_serank.std': _rounded(std)}
+
+
+def config_identity(cfg: Config) -> Dict[str, object]:
+    """The network part of :data:`IDENTITY_KEYS`, from the model config alone."""
+    network = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
+    for part, keys in _NOT_NETWORK.items():
+        section = network if not part else network.get(part)
+        if isinstance(section, dict):
+            for key in keys:
+                section.pop(key, None)
+    text = json.dumps(network, sort_keys=True,
+                      default=lambda value: getattr(value, '__name__', str(value)))
+    backbone = cfg.model.get('backbone') or {}
+    grey = bool((cfg.model.get('data_preprocessor') or {}).get('grey', False))
+    try:
+        from ..thresholds import config_threshold
+        threshold = config_threshold(cfg)
+    except (ValueError, KeyError, AttributeError):
+        threshold = None
+    return {
+        'mmseg_serank.model': '/'.join(_type_name(part) for part in (
+            cfg.model, backbone, cfg.model.get('decode_head') or {})),
+        'mmseg_serank.network_in_channels': int(backbone.get('in_channels', 1 if grey else 3)),
+        'mmseg_serank.threshold': threshold,
+        'mmseg_serank.config_digest': hashlib.sha256(text.encode()).hexdigest()[:32],
+    }
+
+
+def model_identity(cfg: Config, model: Optional[ProbabilityModel] = None) -> Dict[str, str]:
+    """:data:`IDENTITY_KEYS` with JSON values for the model ``cfg`` builds; the
+    preprocessing from ``model`` (what the graph holds) or else from the config's
+    data preprocessor, built as the segmentor builds it."""
+    if model is None:
+        preprocessor = MODELS.build(copy.deepcopy(cfg.model.data_preprocessor))
+        normalize = bool(getattr(preprocessor, '_enable_normalize', False))
+        preprocessing = preprocessing_identity(
+            getattr(preprocessor, 'grey', False),
+            getattr(preprocessor, 'channel_conversion', False),
+            preprocessor.mean if normalize else None, preprocessor.std if normalize else None)
+    else:
+        preprocessing = preprocessing_identity(model.grey, model.flip_channels, model.mean,
+                                               model.std)
+    identity = {**config_identity(cfg), **preprocessing}
+    return {key: json.dumps(identity[key]) for key in IDENTITY_KEYS}
+
+
+def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET,
+                metadata: Optional[Dict[str, str]] = None) -> None:
     """Trace ``model`` into ``path`` with dynamic batch, height and width; outputs
-    ``probability`` and ``logit``."""
+    ``probability`` and ``logit``. ``metadata`` (e.g. :func:`model_identity`) is
+    stored in the file's ``metadata_props`` beside the format key."""
     import onnx
     dynamic = {0: 'batch', 2: 'height', 3: 'width'}
     sample = torch.rand(1, 3, *TRACE_SIZE) * 255
@@ -233,8 +318,9 @@ def export_onnx(model: ProbabilityModel, path: str, opset: int = OPSET) -> None:
                           dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic,
                                         LOGIT_NAME: dynamic})
     proto = onnx.load(path)
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = FORMAT_KEY, FORMAT
+    for key, value in {FORMAT_KEY: FORMAT, **(metadata or {})}.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.save(proto, path)
 
 
@@ -426,7 +512,8 @@ def compare_with_onnxruntime(model: ProbabilityModel, path: str,
 
 def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e-4,
                         sizes: Sequence[Tuple[int, int, int]] = CHECK_SIZES,
-                        opset: int = OPSET) -> Dict[str, dict]:
+                        opset: int = OPSET,
+                        metadata: Optional[Dict[str, str]] = None) -> Dict[str, dict]:
     """Export, check with ONNX Runtime at ``sizes`` and only then move to ``out``.
 
     Refused (ValueError, nothing left at ``out``): a size where a module fed
@@ -436,7 +523,7 @@ def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e
     selection (the peers) are continuous: there the logits, relative to
     max(1, max|logit|), must agree within ``tolerance`` (float rounding scales
     with the logits, and a large logit's probability is saturated). Returns
-    :func:`compare_with_onnxruntime`'s results.
+    :func:`compare_with_onnxruntime`'s results. ``metadata``: see :func:`export_onnx`.
     """
     check_replaceable(out)
     directory = os.path.dirname(os.path.abspath(out))
@@ -447,7 +534,7 @@ def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e
         raise OSError(f'cannot write {out}: {error.strerror} (folder {directory})') from None
     os.close(handle)
     try:
-        export_onnx(model, tmp, opset)
+        export_onnx(model, tmp, opset, metadata)
         results = compare_with_onnxruntime(model, tmp, check_sizes_images(sizes))
         ranked = hasattr(model.backbone, 'rank_attentions')
         failed = {size: r for size, r in results.items()

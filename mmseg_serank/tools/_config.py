@@ -1,4 +1,6 @@
 """Config loading shared by the tools: the plugin imported, options merged, scope set."""
+import os
+from pathlib import Path
 from typing import Optional, Sequence
 
 from mmengine.config import Config
@@ -9,7 +11,11 @@ import mmseg_serank  # noqa: F401  (registers the modules, applies the mmcv-lite
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``path`` with ``--cfg-options`` merged, its custom imports done, scope set."""
+    """``path`` with ``--cfg-options`` merged, its custom imports done, scope set;
+    a missing file stops the tool with a one-line error."""
+    if not os.path.isfile(path):
+        raise SystemExit(f'error: config {path} does not exist; give the path of a config '
+                         'file (e.g. one under configs/)')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -23,6 +29,34 @@ def add_cfg_options(parser) -> None:
     from mmengine.config import DictAction
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config settings, as in tools/train.py')
+
+
+def check_output_file(path: str, option: str) -> None:
+    """Stop with a one-line error unless ``path`` can be written: its folder exists
+    and takes new files, and ``path`` is absent or a regular file."""
+    from ..engine.hooks.atomic_checkpoint_hook import check_replaceable
+    folder = Path(path).absolute().parent
+    if not folder.is_dir():
+        kind = 'is not a folder' if folder.exists() else 'does not exist'
+        raise SystemExit(f'error: cannot write {option} {path}: the folder {folder} {kind}')
+    try:
+        check_replaceable(path)
+        import tempfile
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise SystemExit(f'error: cannot write {option} {path}: '
+                         f'{" ".join(str(error).split())}') from None
+
+
+def write_output_file(data: bytes, path: str, option: str) -> None:
+    """``data`` into ``path`` atomically (an earlier file stays whole on failure)."""
+    from ..engine.hooks.atomic_checkpoint_hook import write_atomically
+    try:
+        write_atomically(data, path)
+    except OSError as error:
+        raise SystemExit(f'error: cannot write {option} {path}: '
+                         f'{" ".join(str(error).split())}') from None
 
 
 def parse(parser, argv: Optional[Sequence[str]]):

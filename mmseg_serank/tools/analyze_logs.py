@@ -21,13 +21,26 @@ def read_scalars(path: Path) -> List[dict]:
     if not path.is_file():
         raise FileNotFoundError(f'{path}: no such log (pass <work_dir>/<time>/vis_data/'
                                 'scalars.json)')
+    try:
+        text = path.read_text(encoding='utf-8')
+    except UnicodeDecodeError as error:
+        raise ValueError(f'{path}: not a text file ({error}); pass <work_dir>/<time>/'
+                         'vis_data/scalars.json') from None
+    except OSError as error:
+        raise ValueError(f'{path}: cannot read it ({error.strerror})') from None
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError as error:
-                raise ValueError(f'{path}, line {number}: not a JSON record ({error})') from None
+                raise ValueError(f'{path}, line {number}: not a JSON record ({error}); pass '
+                                 '<work_dir>/<time>/vis_data/scalars.json') from None
+            if not isinstance(record, dict):
+                raise ValueError(f'{path}, line {number}: a JSON {type(record).__name__}, not '
+                                 'a record of named values; pass <work_dir>/<time>/'
+                                 'vis_data/scalars.json')
+            records.append(record)
     return records
 
 
@@ -75,6 +88,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for key in args.keys:
         for name, records in logs.items():
             xs, ys, axis = series(records, key)
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in xs + ys):
+                parser.exit(1, f'error: "{key}" in the log of {name} has values that are not '
+                               'numbers\n')
             if not xs:
                 known = sorted({k for record in records for k in record})
                 parser.exit(1, f'error: no "{key}" in the log of {name}; it has: '
@@ -83,6 +100,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             best = best_index(key, ys)
             print(f'{name}: {key} best {ys[best]:.6g} at {axis} {xs[best]:g}, '
                   f'last {ys[-1]:.6g} at {axis} {xs[-1]:g}')
+
+    from ._config import check_output_file, write_output_file
+    if args.out.parent != Path('') and not args.out.parent.exists():
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            parser.exit(1, f'error: cannot write --out {args.out}: {error.strerror}\n')
+    check_output_file(str(args.out), '--out')
+    import io
 
     import matplotlib
     matplotlib.use('Agg')
@@ -96,9 +122,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         row.grid(alpha=0.3)
         row.legend(fontsize=8)
     figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=110)
-    plt.close(figure)
+    picture = io.BytesIO()
+    try:
+        figure.savefig(picture, dpi=110, format=args.out.suffix.lstrip('.').lower() or 'png')
+    except ValueError as error:  # a suffix matplotlib cannot write
+        parser.exit(1, f'error: --out {args.out}: {error}\n')
+    finally:
+        plt.close(figure)
+    write_output_file(picture.getvalue(), str(args.out), '--out')
     print(f'plot written to {args.out}')
     return 0
 

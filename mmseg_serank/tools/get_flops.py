@@ -22,6 +22,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse(parser, argv)
     if len(args.shape) not in (1, 2):
         parser.error(f'--shape takes H or H W, got {args.shape}')
+    if min(args.shape) < 1:
+        parser.exit(1, f'error: --shape must be >= 1 (height [width] in pixels), got '
+                       f'{" ".join(map(str, args.shape))}\n')
     height, width = (args.shape * 2)[:2]
     cfg = load_config(args.config, args.cfg_options)
 

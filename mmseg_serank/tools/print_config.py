@@ -1,10 +1,14 @@
 """Print the full config (all bases merged), optionally dump it and print the model."""
 import argparse
+from pathlib import Path
 from typing import Optional, Sequence
 
+from mmengine.fileio import dump
 from mmseg.registry import MODELS
 
-from ._config import add_cfg_options, load_config, parse
+from ._config import add_cfg_options, check_output_file, load_config, parse, write_output_file
+
+DUMP_FORMATS = {'.py': None, '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml'}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -16,10 +20,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='write the merged config there (mmseg always wrote example.py)')
     add_cfg_options(parser)
     args = parse(parser, argv)
+    if args.dump:
+        if Path(args.dump).suffix.lower() not in DUMP_FORMATS:
+            parser.exit(1, f'error: --dump {args.dump}: give a file ending in '
+                           f'{", ".join(DUMP_FORMATS)}\n')
+        check_output_file(args.dump, '--dump')  # before anything is printed
     cfg = load_config(args.config, args.cfg_options)
     print(f'Config:\n{cfg.pretty_text}')
     if args.dump:
-        cfg.dump(args.dump)
+        file_format = DUMP_FORMATS[Path(args.dump).suffix.lower()]
+        text = cfg.pretty_text if file_format is None else dump(cfg.to_dict(),
+                                                                file_format=file_format)
+        write_output_file(text.encode('utf-8'), args.dump, '--dump')
         print(f'config written to {args.dump}')
     if args.graph:
         print(f'Model graph:\n{MODELS.build(cfg.model)}')

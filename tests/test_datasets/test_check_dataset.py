@@ -20,7 +20,7 @@ def test_passes_on_real_sirst_with_its_statistics(sirst_root, capsys):
     output = capsys.readouterr().out
     assert '427 names, 427 decoded' in output
     assert 'targets: 533 in all' in output
-    assert 'idx_427/test.txt: 86 names, 0 missing files' in output
+    assert 'idx_427/test.txt: 86 names, 0 missing or repeated files' in output
     assert 'OK: 0 error(s)' in output
 
 

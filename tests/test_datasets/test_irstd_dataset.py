@@ -55,7 +55,7 @@ def test_missing_files_fail_once_at_build_listing_all(tmp_path):
         IRSTDDataset(data_root=str(tmp_path), ann_file='split.txt',
                      data_prefix=dict(img_path='images', seg_map_path='masks'))
     message = str(error.value)
-    assert '4 missing file(s)' in message
+    assert '4 missing or repeated file(s)' in message
     for expected in ('no_mask_1: no mask', 'no_mask_2: no mask', 'no_image: no image',
                      'no_image: no mask'):
         assert expected in message
@@ -154,12 +154,12 @@ def test_a_name_listed_twice_is_an_error_at_build_time(tmp_path):
     """The dataset held the image twice, so every test metric weighed it double."""
     write_generic_set(tmp_path, ['a', 'b', 'c'])
     split = tmp_path / 'split.txt'
-    split.write_text('a\nb\na\nc\nb.png\n')
+    split.write_text('a\nb\na\nc\nb\r\n')
     with pytest.raises(FileNotFoundError) as error:
         IRSTDDataset(data_root=str(tmp_path), ann_file='split.txt',
                      data_prefix=dict(img_path='images', seg_map_path='masks'))
     message = str(error.value)
     assert '2 missing or repeated file(s)' in message
     assert f"a: listed 2 times in split file {split} ('a', 'a' are all" in message
-    assert "b: listed 2 times" in message and "'b', 'b.png'" in message
+    assert "b: listed 2 times" in message
     assert 'c:' not in message

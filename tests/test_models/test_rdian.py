@@ -178,19 +178,28 @@ def test_converted_best_pth_gives_the_authors_probabilities_on_sirst(tmp_path):
     ours.eval()
     pipeline = Compose([dict(type='LoadIRImageFromFile'), dict(type='PackSegInputs')])
     count = int(os.environ.get('RDIAN_SIRST_IMAGES', '6'))
-    # Misc_104: where best.pth is most sensitive to float32 rounding (its logits
-    # reach -788) of the 427 images.
-    names = (sirst / 'idx_427' / 'test.txt').read_text().split()[:count] + ['Misc_104']
-    for name in names:
+    # Misc_60 and Misc_104: where best.pth is most sensitive to float32 rounding
+    # (its logits reach -500 and -788), of the 427 images.
+    names = (sirst / 'idx_427' / 'test.txt').read_text().split()[:count]
+    for name in names + ['Misc_60', 'Misc_104']:
         path = sirst / 'images' / f'{name}.png'
         # The authors' loader: PIL grey, ToTensor (x / 255), Normalize([-0.1246], [1.0923]).
         grey = torch.from_numpy(np.array(Image.open(path).convert('L'))).float().div(255)
+        theirs = ((grey + 0.1246) / 1.0923)[None, None]
+        size = tuple(theirs.shape[-2:])
+        packed = pipeline(dict(img_path=str(path)))
+        batch = dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
         with torch.no_grad():
-            expected = torch.sigmoid(authors(((grey + 0.1246) / 1.0923)[None, None]))[0]
-            packed = pipeline(dict(img_path=str(path)))
-            result = ours.test_step(dict(inputs=[packed['inputs']],
-                                         data_samples=[packed['data_samples']]))[0]
-        actual = result.seg_logits.data
-        assert actual.shape == expected.shape
+            expected = torch.sigmoid(authors(theirs))
+            actual = torch.sigmoid(ours.encode_decode(theirs, metas(*size)))
+            ours_input = ours.data_preprocessor(batch, False)['inputs']
+            end_to_end = ours.test_step(batch)[0].seg_logits.data
         assert expected.std() > 1e-3
+        # Same input: the port computes what the authors' model computes.
         assert (actual - expected).abs().max().item() <= 1e-4, name
+        # The project's loader and IRSTDDataPreProcessor give their input up to float32
+        # rounding ((x - m) / s vs (x / 255 - m') / s'); best.pth turns that 1-ulp
+        # difference into up to 1.2e-4 in probability (Misc_60; the authors' own model
+        # moves by 4e-5 between float32 and float64 there).
+        assert (ours_input - theirs).abs().max().item() <= 2.5e-7, name
+        assert (end_to_end - expected[0]).abs().max().item() <= 2e-4, name

@@ -34,13 +34,22 @@ import numpy as np
 import torch
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.apis.checkpoint import CHECKPOINT_ERRORS
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
-from mmseg_serank.deploy.export import TorchRunner, build_segmentor, export_onnx, load_segmentor
+from mmseg_serank.deploy.export import (
+    TorchRunner,
+    build_segmentor,
+    export_onnx,
+    load_segmentor,
+)
+from mmseg_serank.deploy.runners import DeployedModelError, one_line
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from verify_reference_parity import build_reference, convert_state_dict  # noqa: E402
 
 DEFAULT_CONFIG = 'configs/serankdet/serankdet_1xb4-1500e_sirst-512x512.py'
+# Longest error message printed (a checkpoint of another width lists every tensor).
+MAX_MESSAGE = 600
 REFERENCE_PATH = 'reference (GrokCV/SeRankDet), eval'
 
 
@@ -91,8 +100,10 @@ def build_paths(config: str, width: int, checkpoint: str, threads: int,
             reference = build_reference(reference_dir)
             model.load_state_dict(convert_state_dict(reference.state_dict())[0], strict=True)
         deployed = copy.deepcopy(model)
-        deployed.backbone.switch_to_deploy()
-        deployed.decode_head.switch_to_deploy()
+        if hasattr(deployed.backbone, 'switch_to_deploy') and \
+                hasattr(deployed.decode_head, 'switch_to_deploy'):
+            deployed.backbone.switch_to_deploy()
+            deployed.decode_head.switch_to_deploy()
     deploy_form = ProbabilityModel(deployed).eval()
     export_onnx(deploy_form, onnx_path)
     eval_form = ProbabilityModel(model).eval()
@@ -141,6 +152,17 @@ def main() -> int:
     args = parser.parse_args()
     if args.reference_dir and args.checkpoint:
         parser.error('--reference-dir runs on random weights; leave out --checkpoint')
+    for option in ('widths', 'sizes', 'repeats', 'threads'):
+        values = getattr(args, option)
+        if any(value < 1 for value in (values if isinstance(values, list) else [values])):
+            print(f'error: --{option} must be >= 1, got {values}', file=sys.stderr)
+            return 1
+    if not os.path.isfile(args.config):
+        print(f'error: --config {args.config} does not exist', file=sys.stderr)
+        return 1
+    if args.checkpoint and not os.path.isfile(args.checkpoint):
+        print(f'error: --checkpoint {args.checkpoint} does not exist', file=sys.stderr)
+        return 1
     torch.set_num_threads(args.threads)
 
     print(f'torch {torch.__version__}, {args.threads} threads, batch 1, float32, '
@@ -150,9 +172,21 @@ def main() -> int:
     print('|---|---|---|---|---|---|---|')
     with tempfile.TemporaryDirectory() as directory:
         for width in args.widths:
-            paths = build_paths(args.config, width, args.checkpoint, args.threads,
-                                os.path.join(directory, f'w{width}.onnx'),
-                                args.reference_dir)
+            try:
+                paths = build_paths(args.config, width, args.checkpoint, args.threads,
+                                    os.path.join(directory, f'w{width}.onnx'),
+                                    args.reference_dir)
+            except CHECKPOINT_ERRORS + (ValueError, OSError, DeployedModelError) as error:
+                text = one_line(error)
+                if len(text) > MAX_MESSAGE:
+                    text = text[:MAX_MESSAGE] + ' ...'
+                print(f'error: {text}', file=sys.stderr)
+                return 1
+            except (TypeError, KeyError) as error:
+                print(f'error: {args.config}: cannot build its model at width {width} '
+                      f'({one_line(error)}); --widths sets model.backbone.base_channels, '
+                      "which this config's backbone may not take", file=sys.stderr)
+                return 1
             for size in args.sizes:
                 image = (torch.rand(1, 3, size, size,
                                     generator=torch.Generator().manual_seed(size)) * 255).numpy()

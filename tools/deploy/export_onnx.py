@@ -25,25 +25,57 @@ rounding of each other, ordered the other way by ONNX Runtime's rounding: both
 selections are valid and the outputs legitimately differ; it is reported).
 Otherwise the tool exits 1 and writes nothing. The file is written atomically. Checkpoints of
 tools/deploy/reparameterize.py (deploy form already) are accepted too.
+
+The file's metadata names the model it came from (network types, input
+channels, grey flag, normalisation, channel flip, threshold and a digest of the
+network's config), so tools/deploy/test_deployed.py and tools/infer.py refuse
+it with a config that builds another model. Ctrl-C stops the export with exit
+status 130 and leaves no file.
 """
-import argparse
+# ruff: noqa: E402  (the Ctrl-C handler is installed before the slow imports)
+import os
+import signal
 import sys
+
+
+def _interrupted_while_loading(*_) -> None:
+    sys.stderr.write('\nerror: interrupted while loading; nothing was written\n')
+    sys.stderr.flush()
+    os._exit(130)
+
+
+if __name__ == '__main__':
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
+import argparse
 from typing import Tuple
 
 from mmengine.config import DictAction
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.apis.checkpoint import CHECKPOINT_ERRORS
 from mmseg_serank.deploy.export import (
     CHECK_SIZES,
     OPSET,
     ProbabilityModel,
     TorchRunner,
     check_sizes_images,
+    exportable_config,
     load_segmentor,
     max_differences,
+    model_identity,
     write_verified_onnx,
 )
+from mmseg_serank.deploy.runners import one_line
 from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable
+
+# Longest error message printed (a checkpoint of another width lists every tensor).
+MAX_MESSAGE = 600
+
+
+def error_line(error: BaseException) -> str:
+    text = one_line(error)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + ' ...'
 
 
 def nhw_size(text: str) -> Tuple[int, int, int]:
@@ -55,6 +87,16 @@ def nhw_size(text: str) -> Tuple[int, int, int]:
 
 
 def main() -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return export(parse_args())
+    except KeyboardInterrupt:
+        print('\nerror: interrupted; the export was stopped and no file was written',
+              file=sys.stderr)
+        return 130
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -67,8 +109,10 @@ def main() -> int:
                         metavar='NxHxW', help='more sizes to check, e.g. 1x512x512')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def export(args: argparse.Namespace) -> int:
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -80,11 +124,12 @@ def main() -> int:
         check_replaceable(args.out)
         model, deployed = load_segmentor(args.config, args.checkpoint, args.cfg_options)
         wrapped = ProbabilityModel(deployed).eval()
+        identity = model_identity(exportable_config(args.config, args.cfg_options), wrapped)
         results = write_verified_onnx(wrapped, args.out, args.tolerance,
                                       sizes=CHECK_SIZES + tuple(args.check_sizes),
-                                      opset=args.opset)
-    except (ValueError, OSError) as error:
-        print(f'error: {error}', file=sys.stderr)
+                                      opset=args.opset, metadata=identity)
+    except CHECKPOINT_ERRORS + (ValueError, OSError) as error:
+        print(f'error: {error_line(error)}', file=sys.stderr)
         return 1
     print(f'wrote {args.out} (opset {args.opset}, dynamic batch/height/width)')
     ranked = hasattr(wrapped.backbone, 'rank_attentions')
