@@ -61,11 +61,11 @@ def test_peer_exports_one_file_that_onnxruntime_and_openvino_run_at_any_size(nam
         assert differences['1x33x50'] <= 1e-3, (backend, differences)
 
 
-@pytest.mark.parametrize('name', ['rdian', 'dnanet'])
+@pytest.mark.parametrize('name', ['rdian', 'dnanet', 'uiunet', 'sctransnet'])
 def test_exported_peer_scores_like_its_checkpoint(name, tiny_synthetic_root, tmp_path):
     """The real commands: export_onnx.py, then test_deployed.py against tools/test.py
-    at the default threshold, for a one-channel (RDIAN) and a three-channel
-    (DNANet) network."""
+    at the default threshold, for one-channel (RDIAN, SCTransNet) and
+    three-channel (DNANet, UIU-Net) networks."""
     config = repo_config(get_peer(name).config)
     checkpoint = converted_checkpoint(name, tmp_path)
     out = tmp_path / f'{name}.onnx'
