@@ -8,6 +8,8 @@ from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from .soft_iou_loss import masked_probability_and_truth
+
 __all__ = ['SLSIoULoss']
 
 # Keeps an IoU or ratio finite where both of its sums are zero (a wholly
@@ -88,23 +90,8 @@ class SLSIoULoss(nn.Module):
         """Args: pred (B, 1, H, W) or (B, H, W) logits; target (B, H, W) in {0, 1},
         ``ignore_index`` pixels excluded; weight: optional per-pixel weight
         broadcastable to (B, H, W)."""
-        if pred.dim() == 4:
-            if pred.shape[1] != 1:
-                raise ValueError('SLSIoULoss expects one logit channel, got prediction '
-                                 f'of shape {tuple(pred.shape)}')
-            pred = pred[:, 0]
-        if pred.shape != target.shape:
-            raise ValueError(f'SLSIoULoss: prediction {tuple(pred.shape)} and target '
-                             f'{tuple(target.shape)} differ in shape')
-        # float32: sums over 512x512 maps exceed float16's range under AMP.
-        prob = pred.float().sigmoid()
-        valid = torch.ones_like(prob)
-        if ignore_index is not None:
-            valid = (target != ignore_index).to(prob)
-        if weight is not None:
-            valid = valid * weight
-        prob = prob * valid
-        truth = (target == 1).to(prob) * valid
+        prob, truth = masked_probability_and_truth(pred, target, weight, ignore_index,
+                                                   'SLSIoULoss')
         intersection = (prob * truth).sum(dim=(1, 2))
         pred_sum = prob.sum(dim=(1, 2))
         truth_sum = truth.sum(dim=(1, 2))

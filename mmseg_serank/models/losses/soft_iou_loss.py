@@ -1,10 +1,37 @@
 """Soft IoU loss on sigmoid probabilities, the SeRankDet training loss."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
+
+
+def masked_probability_and_truth(pred: Tensor, target: Tensor, weight: Optional[Tensor],
+                                 ignore_index: Optional[int],
+                                 loss: str) -> Tuple[Tensor, Tensor]:
+    """(sigmoid probability, target indicator), (B, H, W) float32, both zero at
+    ignored pixels and scaled by ``weight``: the inputs of IoU-shaped losses.
+
+    Args: pred (B, 1, H, W) or (B, H, W) logits; target (B, H, W) in {0, 1};
+    ``loss`` names the caller in errors. Sums over a batch of 512x512 maps exceed
+    float16's range (65504), so under AMP they are computed in float32.
+    """
+    if pred.dim() == 4:
+        if pred.shape[1] != 1:
+            raise ValueError(f'{loss} expects one logit channel, got prediction of '
+                             f'shape {tuple(pred.shape)}')
+        pred = pred[:, 0]
+    if pred.shape != target.shape:
+        raise ValueError(f'{loss}: prediction {tuple(pred.shape)} and target '
+                         f'{tuple(target.shape)} differ in shape')
+    prob = pred.float().sigmoid()
+    valid = torch.ones_like(prob)
+    if ignore_index is not None:
+        valid = (target != ignore_index).to(prob)
+    if weight is not None:
+        valid = valid * weight
+    return prob * valid, (target == 1).to(prob) * valid
 
 
 @MODELS.register_module()
@@ -43,24 +70,8 @@ class SoftIoULoss(nn.Module):
         """Args: pred (B, 1, H, W) or (B, H, W) logits; target (B, H, W) in {0, 1}
         with ``ignore_index`` pixels excluded; weight: optional per-pixel weight
         broadcastable to (B, H, W)."""
-        if pred.dim() == 4:
-            if pred.shape[1] != 1:
-                raise ValueError('SoftIoULoss expects one logit channel, got '
-                                 f'prediction of shape {tuple(pred.shape)}')
-            pred = pred[:, 0]
-        if pred.shape != target.shape:
-            raise ValueError(f'SoftIoULoss: prediction {tuple(pred.shape)} and target '
-                             f'{tuple(target.shape)} differ in shape')
-        # Sums over a batch of 512x512 maps exceed float16's range (65504), so
-        # under AMP the loss is computed in float32.
-        prob = pred.float().sigmoid()
-        valid = torch.ones_like(prob)
-        if ignore_index is not None:
-            valid = (target != ignore_index).to(prob)
-        if weight is not None:
-            valid = valid * weight
-        prob = prob * valid
-        truth = (target == 1).to(prob) * valid
+        prob, truth = masked_probability_and_truth(pred, target, weight, ignore_index,
+                                                   'SoftIoULoss')
         dims = (1, 2) if self.per_image else (0, 1, 2)
         intersection = (prob * truth).sum(dim=dims)
         union = prob.sum(dim=dims) + truth.sum(dim=dims) - intersection
