@@ -21,11 +21,19 @@ def set_train_crop(pipeline: List[dict], side: int) -> None:
             transform['crop_size'] = (side, side)
 
 
+# Stage widths of the peer networks that have a width setting (the heads follow;
+# their channel attention needs at least 16 channels).
+TINY_PEER_WIDTHS = {'DNANet': (16, 16, 16, 32, 32), 'MSHNet': (16, 16, 16, 32, 32)}
+
+
 def shrink_model(model: dict) -> None:
-    """Make a shipped config's model (SeRankDet or the UNet baseline) small."""
+    """Make a shipped config's model small (SeRankDet, the UNet baseline and
+    the peers with a width setting; the other peers are small or fixed-size)."""
     backbone = model['backbone']
     if backbone['type'] == 'SeRankDet':
         set_serankdet_width(model, 4)
+    elif backbone['type'] in TINY_PEER_WIDTHS:
+        backbone['widths'] = TINY_PEER_WIDTHS[backbone['type']]
     elif backbone['type'] == 'UNet':
         backbone['base_channels'] = 8
         model['decode_head']['in_channels'] = model['decode_head']['channels'] = 8
