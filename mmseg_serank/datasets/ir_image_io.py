@@ -9,6 +9,7 @@ them and raise :class:`IRImageReadError` naming the file. Files are read through
 ``mmengine.fileio`` (``backend_args`` as in mmseg's loaders) and decoded once.
 """
 import io
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Tuple, Union
@@ -64,7 +65,11 @@ def open_complete_image(data: bytes, path: PathLike) -> Image.Image:
             image = Image.open(io.BytesIO(data))
             image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        raise IRImageReadError(f'{path}: cannot decode ({error})') from error
+        # PIL names the in-memory buffer (<_io.BytesIO object at 0x...>), not the file.
+        reason = re.sub(r'cannot identify image file <_io\.BytesIO object at 0x[0-9a-fA-F]+>',
+                        'not an image format PIL recognises', str(error))
+        reason = re.sub(r'<_io\.BytesIO object at 0x[0-9a-fA-F]+>', 'the file', reason)
+        raise IRImageReadError(f'{path}: cannot decode ({reason})') from error
     return image
 
 

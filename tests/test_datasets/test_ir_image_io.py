@@ -134,3 +134,13 @@ def test_no_truncation_point_gives_a_partial_image(tmp_path, ext):
             assert f'short{ext}' in str(error)
         else:
             assert np.array_equal(decoded, full), f'{ext} cut at {length} bytes'
+
+
+def test_a_file_that_is_no_image_is_named_without_an_object_repr(tmp_path):
+    """PIL's message named the in-memory buffer: '<_io.BytesIO object at 0x...>'."""
+    path = tmp_path / 'garbage.png'
+    path.write_bytes(b'not an image at all')
+    with pytest.raises(IRImageReadError) as error:
+        read_ir_image(str(path))
+    message = str(error.value)
+    assert message.startswith(f'{path}: ') and 'BytesIO' not in message, message
