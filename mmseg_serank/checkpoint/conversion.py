@@ -19,7 +19,8 @@ from ..engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomic
 from .authors import read_authors_state_dict
 from .peers import get_peer, repo_config
 
-__all__ = ['check_complete', 'rename_keys', 'run_converter', 'same_file']
+__all__ = ['check_complete', 'check_not_converted', 'rename_keys', 'run_converter',
+           'same_file']
 
 # How many unmapped keys an error lists.
 SHOWN_KEYS = 20
@@ -60,16 +61,31 @@ def rename_keys(state: Dict[str, Tensor], rules: Sequence[KeyRule],
     return converted
 
 
-def check_complete(converted: Dict[str, Tensor], config: str,
-                   cfg_options: Optional[dict] = None) -> None:
-    """Raise unless ``converted`` fills the model of ``config`` exactly."""
+def _shape_model(config: str, cfg_options: Optional[dict]) -> torch.nn.Module:
+    """The config's model on the meta device: shapes only, no memory or init."""
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope('mmseg')
-    with torch.device('meta'):  # shapes only: no memory, no initialisation
-        model = MODELS.build(cfg.model)
-    problems = fit_problems(model, converted)
+    with torch.device('meta'):
+        return MODELS.build(cfg.model)
+
+
+def check_not_converted(state: Dict[str, Tensor], path: str, config: str,
+                        cfg_options: Optional[dict] = None) -> None:
+    """Raise a ValueError saying so if ``state`` already is this project's
+    checkpoint for ``config`` (converting it again would list every key as
+    unknown)."""
+    if not fit_problems(_shape_model(config, cfg_options), state):
+        raise ValueError(f'already converted: it holds the weights of {config} in this '
+                         f"project's names; use {path} directly (tools/test.py, "
+                         'tools/infer.py, load_from)')
+
+
+def check_complete(converted: Dict[str, Tensor], config: str,
+                   cfg_options: Optional[dict] = None) -> None:
+    """Raise unless ``converted`` fills the model of ``config`` exactly."""
+    problems = fit_problems(_shape_model(config, cfg_options), converted)
     if problems:
         raise ValueError(f'the converted weights do not fill the model of {config} '
                          "(names are this project's): " + '; '.join(problems[:-1]))
@@ -103,7 +119,9 @@ def run_converter(name: str, argv: Optional[Sequence[str]] = None) -> int:
         return 1
     try:
         check_replaceable(args.dst)
-        converted = peer.convert(read_authors_state_dict(args.src))
+        source = read_authors_state_dict(args.src)
+        check_not_converted(source, args.src, args.config, args.cfg_options)
+        converted = peer.convert(source)
         check_complete(converted, args.config, args.cfg_options)
     except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error

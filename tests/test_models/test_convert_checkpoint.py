@@ -175,3 +175,16 @@ def test_old_converter_path_still_converts_with_a_deprecation_message(tmp_path):
     new_state = torch.load(new, weights_only=True)['state_dict']
     assert old_state.keys() == new_state.keys()
     assert all(torch.equal(old_state[key], new_state[key]) for key in old_state)
+
+
+def test_an_already_converted_file_is_named_as_such(tmp_path):
+    """Converting the converter's own output listed every key as unmapped."""
+    source = tmp_path / 'SeRankDet_sirst.pth.tar'
+    torch.save(authors_checkpoint(reference_state_dict()), source)
+    first = tmp_path / 'converted.pth'
+    assert run_converter(source, first).returncode == 0
+    again = run_converter(first, tmp_path / 'twice.pth')
+    assert again.returncode == 1
+    assert f'{first}: already converted' in again.stderr, again.stderr
+    assert 'no mapping' not in again.stderr
+    assert not (tmp_path / 'twice.pth').exists()

@@ -99,3 +99,17 @@ def test_converter_command_refuses_bad_files_naming_them(tmp_path):
         assert 'this must not run' not in result.stdout
         assert 'Traceback' not in result.stderr
         assert not destination.exists()
+
+
+def test_a_converted_file_given_again_is_named_as_already_converted(tmp_path):
+    source = tmp_path / 'best.pth'
+    torch.save(authors_state(load_fixture('rdian')), source)
+    converted = tmp_path / 'rdian_mmseg.pth'
+    assert run_converter('rdian', [str(source), str(converted)]) == 0
+    result = subprocess.run(
+        [sys.executable, 'tools/model_converters/rdian2mmseg.py', str(converted),
+         str(tmp_path / 'again.pth')], cwd=REPO_ROOT, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), timeout=300)
+    assert result.returncode == 1
+    assert f'{converted}: already converted' in result.stderr, result.stderr
+    assert not (tmp_path / 'again.pth').exists()

@@ -25,7 +25,7 @@ import os.path as osp
 import sys
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet)
-from mmseg_serank.checkpoint.conversion import check_complete, same_file
+from mmseg_serank.checkpoint.conversion import check_complete, check_not_converted, same_file
 from mmseg_serank.checkpoint.serankdet import convert_state_dict, load_source
 from mmseg_serank.compat import CheckpointFormatError
 from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
@@ -53,7 +53,9 @@ def main() -> int:
         return 1
     try:
         check_replaceable(args.dst)
-        converted, dropped = convert_state_dict(load_source(args.src))
+        source = load_source(args.src)
+        check_not_converted(source, args.src, args.config)
+        converted, dropped = convert_state_dict(source)
         check_complete(converted, args.config)
     except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
