@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+import sys
 import warnings
 
 import torch
@@ -18,6 +19,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.apis import CHECKPOINT_ERRORS
+from mmseg_serank.datasets.ir_image_io import IRImageReadError
 
 
 def parse_args() -> argparse.Namespace:
@@ -73,7 +76,7 @@ def enable_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
-def main() -> None:
+def main() -> int:
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
@@ -92,8 +95,17 @@ def main() -> None:
               else RUNNERS.build(cfg))
     if args.channels_last:
         runner.model.to(memory_format=torch.channels_last)
-    runner.train()
+    try:
+        runner.train()
+    except (*CHECKPOINT_ERRORS, IRImageReadError) as error:
+        # A data set not downloaded, a damaged image, a refused or misfit
+        # checkpoint (load_from / --resume): the message names the file and
+        # what to do; the traceback would only bury it.
+        print_log(f'error: {error}', logger='current', level=logging.ERROR)
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

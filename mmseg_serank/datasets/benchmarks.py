@@ -25,6 +25,8 @@ class SIRSTDataset(IRSTDDataset):
     ``idx_427/{trainval,test}.txt`` (341 / 86 names).
     """
 
+    SOURCE = 'https://github.com/YimianDai/sirst (the original release)'
+
     def __init__(self, data_prefix: Optional[dict] = None,
                  img_suffix: Optional[Suffixes] = '.png',
                  seg_map_suffix: Optional[Suffixes] = '_pixels0.png', **kwargs) -> None:
@@ -43,6 +45,8 @@ class NoisySIRSTDataset(SIRSTDataset):
     with ``IRSTDDataset`` as in ``configs/_base_/datasets/noisy_sirst.py``.
     """
 
+    SOURCE = 'the link in the SeRankDet README, https://github.com/GrokCV/SeRankDet'
+
 
 @DATASETS.register_module()
 class NUDTSIRSTDataset(IRSTDDataset):
@@ -50,6 +54,9 @@ class NUDTSIRSTDataset(IRSTDDataset):
 
     Layout: ``images/NAME.png``, ``masks/NAME.png``, splits ``50_50/{train,test}.txt``.
     """
+
+    SOURCE = ('https://github.com/YeRen123455/Infrared-Small-Target-Detection '
+              '(the DNANet release)')
 
     def __init__(self, data_prefix: Optional[dict] = None, **kwargs) -> None:
         super().__init__(data_prefix=_prefix(data_prefix, 'images', 'masks'), **kwargs)
@@ -62,6 +69,8 @@ class IRSTD1kDataset(IRSTDDataset):
     Layout: ``IRSTD1k_Img/NAME.png``, ``IRSTD1k_Label/NAME.png``, splits
     ``trainval.txt`` / ``test.txt`` (800 / 201) in the root.
     """
+
+    SOURCE = 'https://github.com/RuiZhang97/ISNet (the ISNet release)'
 
     def __init__(self, data_prefix: Optional[dict] = None, **kwargs) -> None:
         super().__init__(
@@ -76,6 +85,8 @@ class SIRSTAugDataset(IRSTDDataset):
         split: ``'trainval'`` or ``'test'``, the sub-folder to read; ignored
             when ``data_prefix`` is given.
     """
+
+    SOURCE = 'https://github.com/Tianfang-Zhang/AGPCNet (the AGPCNet release)'
 
     def __init__(self, split: str = 'trainval', data_prefix: Optional[dict] = None,
                  **kwargs) -> None:

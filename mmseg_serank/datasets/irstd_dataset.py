@@ -195,6 +195,8 @@ class IRSTDDataset(BaseSegDataset):
     # class colour, so black background only dims the image around them.
     METAINFO = dict(classes=('background', 'target'),
                     palette=[[0, 0, 0], [255, 0, 0]])
+    #: Where the data set is distributed (named when its data root is missing).
+    SOURCE = ''
 
     def __init__(self,
                  img_suffix: Optional[Suffixes] = '.png',
@@ -207,8 +209,20 @@ class IRSTDDataset(BaseSegDataset):
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
                          reduce_zero_label=False, **kwargs)
 
+    def _check_data_root(self) -> None:
+        """A missing data root is a data set not yet downloaded: say where from."""
+        if not self.data_root or osp.isdir(self.data_root):
+            return
+        where = (f'get it from {self.SOURCE} and put it there in the layout it is '
+                 'distributed in' if self.SOURCE else
+                 'put the data set there (images/, masks/ and an optional split file)')
+        raise FileNotFoundError(
+            f'data root {self.data_root} of {type(self).__name__} does not exist: {where}, '
+            'or set data_root to where it is (docs/en/user_guides/data.md)')
+
     def _list_names(self, img_dir: str) -> Tuple[List[str], str]:
         """Names to load and a description of where they came from (for errors)."""
+        self._check_data_root()
         if self.ann_file:
             if not osp.isfile(self.ann_file):
                 raise FileNotFoundError(f'split file not found: {self.ann_file}')
