@@ -2,8 +2,9 @@
 # set (real, single-frame version, http://xzbai.buaa.edu.cn/datasets.html):
 # batch 8, 300 epochs, Adagrad lr 0.005 weight decay 1e-4, poly 0.9 decay per epoch to
 # 1e-6, per-image soft IoU loss; train crops: flip, long side U(0.5, 2.0) x 512,
-# zero-pad to 480, random 480x480 crop (no blur); test: every image resized to 512x512,
-# validated every epoch, best target IoU kept.
+# zero-pad to 480, random 480x480 crop (no blur); the authors test every image resized to
+# 512x512 (test_pipeline_resize_to_base below); this config scores at native resolution
+# like every config here. Validated every epoch, best target IoU kept.
 # IRDST is not one of this project's data sets; it loads with the generic IRSTDDataset:
 #   data/irdst/images/<seq>/<name>.bmp, data/irdst/masks/<seq>/<name>.bmp,
 #   data/irdst/{train,test}.txt = the authors' datasets/real/{train,test}.txt (32,523 /
@@ -33,7 +34,9 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PackSegInputs'),
 ]
-test_pipeline = irstd_resize_to_base_pipeline(base_size)
+# The authors' protocol in a config inheriting this one:
+# val_dataloader = dict(dataset=dict(pipeline=test_pipeline_resize_to_base))
+test_pipeline_resize_to_base = irstd_resize_to_base_pipeline(base_size)
 train_dataloader = dict(
     batch_size=8,
     dataset=dict(
@@ -49,7 +52,7 @@ val_dataloader = dict(
         data_root=data_root,
         data_prefix=data_prefix,
         ann_file='test.txt',
-        pipeline=test_pipeline,
+        pipeline={{_base_.test_pipeline}},
         **suffixes))
 test_dataloader = val_dataloader
 

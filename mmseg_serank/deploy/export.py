@@ -543,10 +543,9 @@ def write_verified_onnx(model: ProbabilityModel, out: str, tolerance: float = 1e
                       and not r['difference'] <= tolerance)}
         if failed:
             raise ValueError(
-                f'the exported model differs from PyTorch by more than {tolerance:g} '
-                f'(per NxHxW: max abs probability difference, first stage with a top-K '
-                f'flip, max teacher-forced module difference: {results}); '
-                f'not writing {out}')
+                f'not writing {out}: the exported model differs from PyTorch by more '
+                f'than {tolerance:g} (per NxHxW: max abs probability difference, first '
+                f'stage with a top-K flip, max teacher-forced module difference: {results})')
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode

@@ -347,8 +347,7 @@ def setup_problems(args: argparse.Namespace) -> List[str]:
             if args.cfg_options:
                 cfg.merge_from_dict(args.cfg_options)
             init_default_scope(cfg.get('default_scope', 'mmseg'))
-            with torch.device('meta'):
-                MODELS.build(cfg.model)
+            MODELS.build(cfg.model)  # not on 'meta': some models read values while building
         except Exception as error:  # any build error names the config
             problems.append(f'{config}: the model does not build ({type(error).__name__}: '
                             f'{error})')
