@@ -101,6 +101,19 @@ def find_with_suffix(directory: str, name: str,
     return None
 
 
+def broken_link(directory: str, name: str, suffixes: Tuple[str, ...]) -> Optional[str]:
+    """A problem line if ``directory/name + suffix`` is a symbolic link that leads
+    nowhere (a loop or a missing target), which is not the same as no file."""
+    for suffix in suffixes:
+        candidate = osp.join(directory, name + suffix)
+        if osp.islink(candidate) and not osp.exists(candidate):
+            try:
+                os.stat(candidate)
+            except OSError as error:
+                return f'{name}: {candidate} is a broken symbolic link ({error.strerror})'
+    return None
+
+
 def list_image_names(img_dir: str, suffixes: Tuple[str, ...]) -> List[str]:
     """Sorted names (file names less suffix) of the images directly in ``img_dir``."""
     if not osp.isdir(img_dir):
@@ -146,10 +159,10 @@ def pair_files(names: Sequence[str], img_dir: str, mask_dir: str,
         img_path = find_with_suffix(img_dir, name, img_suffixes)
         mask_path = find_with_suffix(mask_dir, name, mask_suffixes)
         if img_path is None:
-            problems.append(f'{name}: no image '
+            problems.append(broken_link(img_dir, name, img_suffixes) or f'{name}: no image '
                             f'{osp.join(img_dir, name)}{"|".join(img_suffixes)}')
         if mask_path is None:
-            problems.append(f'{name}: no mask '
+            problems.append(broken_link(mask_dir, name, mask_suffixes) or f'{name}: no mask '
                             f'{osp.join(mask_dir, name)}{"|".join(mask_suffixes)}')
         if img_path is not None and mask_path is not None:
             pairs.append((name, img_path, mask_path))

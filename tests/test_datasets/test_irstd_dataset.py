@@ -163,3 +163,17 @@ def test_a_name_listed_twice_is_an_error_at_build_time(tmp_path):
     assert f"a: listed 2 times in split file {split} ('a', 'a' are all" in message
     assert "b: listed 2 times" in message
     assert 'c:' not in message
+
+
+def test_a_symlink_loop_is_named_as_a_broken_link_not_a_missing_file(tmp_path):
+    write_generic_set(tmp_path, ['a', 'b'])
+    image = tmp_path / 'images' / 'b.png'
+    image.unlink()
+    image.symlink_to(image)  # a loop
+    (tmp_path / 'split.txt').write_text('a\nb\n')
+    with pytest.raises(FileNotFoundError) as error:
+        IRSTDDataset(data_root=str(tmp_path), ann_file='split.txt',
+                     data_prefix=dict(img_path='images', seg_map_path='masks'))
+    message = str(error.value)
+    assert f'b: {image} is a broken symbolic link (Too many levels of symbolic links)' in message
+    assert 'b: no image' not in message

@@ -45,7 +45,7 @@ def crafted_checkpoint(path: Path, marker: Path, state_dict: dict) -> Path:
 
 
 @pytest.mark.parametrize('tool', ['test', 'infer', 'train_load_from', 'train_resume',
-                                  'convert'])
+                                  'convert', 'reparameterize'])
 def test_crafted_pickle_runs_no_code_in_any_tool(tool, trained_run, tiny_synthetic_root,
                                                  tmp_path):
     marker = tmp_path / 'code_ran'
@@ -63,6 +63,8 @@ def test_crafted_pickle_runs_no_code_in_any_tool(tool, trained_run, tiny_synthet
         'train_resume': ['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
                          '--resume', *options],
         'convert': ['tools/model_converters/serankdet2mmseg.py', crafted, tmp_path / 'out.pth'],
+        'reparameterize': ['tools/deploy/reparameterize.py', DEMO_CONFIG, crafted,
+                           tmp_path / 'out.pth', *options],
     }[tool]
     (work_dir / 'last_checkpoint').write_text(str(crafted))
     result = run_failing([sys.executable, *command])

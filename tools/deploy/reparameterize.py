@@ -25,7 +25,7 @@ from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
-from mmseg_serank.apis import checkpoint_dataset_meta
+from mmseg_serank.apis import CHECKPOINT_ERRORS, checkpoint_dataset_meta
 from mmseg_serank.deploy.export import (
     attention_inputs,
     deployable_config,
@@ -117,7 +117,11 @@ def main() -> int:
         print(f'error: {error}', file=sys.stderr)
         return 1
     model = MODELS.build(cfg.model)
-    source = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    try:
+        source = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    except (*CHECKPOINT_ERRORS, RuntimeError) as error:  # refused, damaged or misfit
+        print(f'error: {args.checkpoint}: {error}', file=sys.stderr)
+        return 1
     model.eval()
     deployed = switch_to_deploy(copy.deepcopy(model))
     # Seeded: the same command on the same checkpoint gives the same verdict.
