@@ -20,7 +20,7 @@ from .authors import read_authors_state_dict
 from .peers import get_peer, repo_config
 
 __all__ = ['check_complete', 'check_not_converted', 'rename_keys', 'run_converter',
-           'same_file']
+           'same_file', 'shape_model']
 
 # How many unmapped keys an error lists.
 SHOWN_KEYS = 20
@@ -61,8 +61,11 @@ def rename_keys(state: Dict[str, Tensor], rules: Sequence[KeyRule],
     return converted
 
 
-def _shape_model(config: str, cfg_options: Optional[dict]) -> torch.nn.Module:
-    """The config's model on the meta device: shapes only, no memory or init."""
+def shape_model(config: str, cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """The config's model on the meta device: shapes only, no memory or init.
+
+    Built once per conversion and given to :func:`check_not_converted` and
+    :func:`check_complete`."""
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -71,21 +74,21 @@ def _shape_model(config: str, cfg_options: Optional[dict]) -> torch.nn.Module:
         return MODELS.build(cfg.model)
 
 
-def check_not_converted(state: Dict[str, Tensor], path: str, config: str,
-                        cfg_options: Optional[dict] = None) -> None:
+def check_not_converted(state: Dict[str, Tensor], path: str, model: torch.nn.Module,
+                        config: str) -> None:
     """Raise a ValueError saying so if ``state`` already is this project's
     checkpoint for ``config`` (converting it again would list every key as
     unknown)."""
-    if not fit_problems(_shape_model(config, cfg_options), state):
+    if not fit_problems(model, state):
         raise ValueError(f'already converted: it holds the weights of {config} in this '
                          f"project's names; use {path} directly (tools/test.py, "
                          'tools/infer.py, load_from)')
 
 
-def check_complete(converted: Dict[str, Tensor], config: str,
-                   cfg_options: Optional[dict] = None) -> None:
-    """Raise unless ``converted`` fills the model of ``config`` exactly."""
-    problems = fit_problems(_shape_model(config, cfg_options), converted)
+def check_complete(converted: Dict[str, Tensor], model: torch.nn.Module,
+                   config: str) -> None:
+    """Raise unless ``converted`` fills ``model`` (built from ``config``) exactly."""
+    problems = fit_problems(model, converted)
     if problems:
         raise ValueError(f'the converted weights do not fill the model of {config} '
                          "(names are this project's): " + '; '.join(problems[:-1]))
@@ -120,9 +123,10 @@ def run_converter(name: str, argv: Optional[Sequence[str]] = None) -> int:
     try:
         check_replaceable(args.dst)
         source = read_authors_state_dict(args.src)
-        check_not_converted(source, args.src, args.config, args.cfg_options)
+        model = shape_model(args.config, args.cfg_options)
+        check_not_converted(source, args.src, model, args.config)
         converted = peer.convert(source)
-        check_complete(converted, args.config, args.cfg_options)
+        check_complete(converted, model, args.config)
     except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'error: {args.src}: {message}', file=sys.stderr)

@@ -25,7 +25,12 @@ import os.path as osp
 import sys
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet)
-from mmseg_serank.checkpoint.conversion import check_complete, check_not_converted, same_file
+from mmseg_serank.checkpoint.conversion import (
+    check_complete,
+    check_not_converted,
+    same_file,
+    shape_model,
+)
 from mmseg_serank.checkpoint.serankdet import convert_state_dict, load_source
 from mmseg_serank.compat import CheckpointFormatError
 from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
@@ -54,9 +59,10 @@ def main() -> int:
     try:
         check_replaceable(args.dst)
         source = load_source(args.src)
-        check_not_converted(source, args.src, args.config)
+        model = shape_model(args.config)
+        check_not_converted(source, args.src, model, args.config)
         converted, dropped = convert_state_dict(source)
-        check_complete(converted, args.config)
+        check_complete(converted, model, args.config)
     except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'error: {args.src}: {message}', file=sys.stderr)
