@@ -7,12 +7,14 @@ to build and read the authors' own model from a checkout of their repository
 """
 import importlib
 import os.path as osp
+import sys
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable, Dict, List, Optional
 
 from torch import Tensor, nn
 
-__all__ = ['PeerSpec', 'get_peer', 'peer_names', 'repo_config']
+__all__ = ['PeerSpec', 'get_peer', 'import_from_checkout', 'peer_names', 'repo_config']
 
 PEER_NAMES = ('dnanet', 'mshnet', 'acm', 'rdian', 'uiunet', 'sctransnet')
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -48,6 +50,23 @@ class PeerSpec:
     size_divisor: int = 16
     cfg_options_hint: Optional[str] = None
     requirements: List[str] = field(default_factory=list)
+
+
+def import_from_checkout(src_dir: str, module: str) -> ModuleType:
+    """Import ``module`` from a checkout of the authors' repository.
+
+    Several authors call their package ``model``; one cached from another
+    checkout is dropped first, so the import reads this checkout. ``src_dir``
+    is on ``sys.path`` only during the import.
+    """
+    top = module.split('.')[0]
+    for name in [n for n in sys.modules if n == top or n.startswith(top + '.')]:
+        del sys.modules[name]
+    sys.path.insert(0, src_dir)
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.path.remove(src_dir)
 
 
 def peer_names() -> List[str]:

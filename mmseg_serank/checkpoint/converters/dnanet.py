@@ -8,15 +8,13 @@ block ``conv0_4_final`` and the outputs ``final1..4``. Inside a block,
 channel and spatial gates. BasicIRSTD's one-channel port (``model/DNANet``)
 uses the same names under a ``model.`` prefix (removed before conversion).
 """
-import importlib
-import sys
 from typing import Any, Dict, List, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from ..conversion import rename_keys
-from ..peers import PeerSpec
+from ..peers import PeerSpec, import_from_checkout
 
 __all__ = ['PEER', 'RULES', 'convert']
 
@@ -59,11 +57,7 @@ def convert(state: Dict[str, Tensor]) -> Dict[str, Tensor]:
 
 def build_authors(src_dir: str) -> nn.Module:
     """The authors' default DNANet from a checkout (parity checks only)."""
-    sys.path.insert(0, src_dir)
-    try:
-        module = importlib.import_module('model.model_DNANet')
-    finally:
-        sys.path.remove(src_dir)
+    module = import_from_checkout(src_dir, 'model.model_DNANet')
     return module.DNANet(num_classes=1, input_channels=3, block=module.Res_CBAM_block,
                          num_blocks=[2, 2, 2, 2], nb_filter=[16, 32, 64, 128, 256],
                          deep_supervision=True)

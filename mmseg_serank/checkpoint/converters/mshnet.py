@@ -1,11 +1,10 @@
 """MSHNet (Lliu666/MSHNet): the authors' keys -> ours, and their model for parity checks."""
-import sys
 from typing import Any, Dict, List
 
 from torch import Tensor, nn
 
 from ..conversion import KeyRule, rename_keys
-from ..peers import PeerSpec
+from ..peers import PeerSpec, import_from_checkout
 
 __all__ = ['PEER', 'RULES', 'convert']
 
@@ -50,11 +49,7 @@ def convert(state: Dict[str, Tensor]) -> Dict[str, Tensor]:
 
 def build_authors(src_dir: str) -> nn.Module:
     """The authors' ``MSHNet(3)`` whose forward takes only the image (warm_flag=True)."""
-    sys.path.insert(0, src_dir)
-    try:
-        from model.MSHNet import MSHNet as AuthorsMSHNet
-    finally:
-        sys.path.remove(src_dir)
+    AuthorsMSHNet = import_from_checkout(src_dir, 'model.MSHNet').MSHNet  # noqa: N806
 
     class Tested(AuthorsMSHNet):
         """Their test setting: warm_epoch=-1, so every call has warm_flag=True."""

@@ -7,7 +7,6 @@ parameter ``backbone.direction_kernels`` (8, 1, 5, 5) in the same order.
 BasicIRSTD's ``model/RDIAN`` port has the same layers and key names
 (``model.``-prefixed, stripped before :func:`convert`).
 """
-import sys
 from collections import OrderedDict
 from typing import Any, Dict
 
@@ -15,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ..conversion import rename_keys
-from ..peers import PeerSpec
+from ..peers import PeerSpec, import_from_checkout
 
 NUM_DIRECTIONS = 8
 # Temporary names of the authors' kernels, stacked by :func:`convert`.
@@ -73,14 +72,7 @@ def build_authors(src_dir: str) -> nn.Module:
     Their package is called ``model``, as in other authors' repositories, so
     a ``model`` imported from elsewhere is dropped from the module cache first.
     """
-    for name in [n for n in sys.modules if n == 'model' or n.startswith('model.')]:
-        del sys.modules[name]
-    sys.path.insert(0, src_dir)
-    try:
-        from model.segmentation import RDIAN
-    finally:
-        sys.path.remove(src_dir)
-    return RDIAN()
+    return import_from_checkout(src_dir, 'model.segmentation').RDIAN()
 
 
 def authors_probability(output: Any) -> Tensor:

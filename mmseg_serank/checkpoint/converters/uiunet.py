@@ -5,13 +5,12 @@ The authors save a bare ``net.state_dict()``; BasicIRSTD's one-channel port
 (removed before :func:`convert`) and loads with ``cfg_options_hint``.
 """
 import re
-import sys
 from typing import Any, Dict, List
 
 from torch import Tensor, nn
 
 from ..conversion import KeyRule, rename_keys
-from ..peers import PeerSpec
+from ..peers import PeerSpec, import_from_checkout
 
 TITLE = 'UIU-Net'
 CONV_BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
@@ -70,12 +69,7 @@ def convert(state: Dict[str, Tensor]) -> Dict[str, Tensor]:
 
 def build_authors(src_dir: str) -> nn.Module:
     """``UIUNET(3, 1)`` from a checkout of the authors' repository."""
-    sys.path.insert(0, src_dir)
-    try:
-        from model import UIUNET
-    finally:
-        sys.path.remove(src_dir)
-    return UIUNET(3, 1)
+    return import_from_checkout(src_dir, 'model').UIUNET(3, 1)
 
 
 def authors_probability(output: Any) -> Tensor:
