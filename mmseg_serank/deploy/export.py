@@ -140,6 +140,14 @@ def _part_class(cfg: Config, part: str) -> type:
     return MODELS.get(part_type) if isinstance(part_type, str) else part_type
 
 
+def _load_config(config: str, cfg_options: Optional[dict]) -> Config:
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return cfg
+
+
 def exportable_config(config: str, cfg_options: Optional[dict] = None) -> Config:
     """The config, or a ValueError naming it if its model cannot be exported.
 
@@ -147,10 +155,7 @@ def exportable_config(config: str, cfg_options: Optional[dict] = None) -> Config
     and crops it (:class:`MultiOutputHead`: SeRankDet and the IRSTD peer
     networks), which mmseg's other heads do not.
     """
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = _load_config(config, cfg_options)
     head_class = _part_class(cfg, 'decode_head')
     if not (isinstance(head_class, type) and issubclass(head_class, MultiOutputHead)):
         name = getattr(head_class, '__name__', head_class)
@@ -172,10 +177,7 @@ def deployable_config(config: str, cfg_options: Optional[dict] = None) -> Config
     Reparameterisation needs the backbone and decode head to fold themselves
     (``switch_to_deploy``), which SeRankDet's do and other models do not.
     """
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = _load_config(config, cfg_options)
     for part in ('backbone', 'decode_head'):
         part_class = _part_class(cfg, part)
         if not hasattr(part_class, 'switch_to_deploy'):
