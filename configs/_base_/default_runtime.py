@@ -13,8 +13,9 @@ visualizer = dict(
     type='IRSTDLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True)
 log_level = 'INFO'
-# Stop at the first NaN/inf loss, before the poisoned weights reach a checkpoint.
-custom_hooks = [dict(type='NonFiniteLossHook')]
+# Stop at the first NaN/inf loss, before the poisoned weights reach a checkpoint;
+# on --resume, validate the step whose validation an interrupted run never finished.
+custom_hooks = [dict(type='NonFiniteLossHook'), dict(type='ResumeValidationHook')]
 # mmseg's SegTTAModel applies the sigmoid twice to one-channel outputs.
 tta_model = dict(type='IRSTDTTAModel')
 load_from = None
