@@ -4,7 +4,9 @@ mmseg's own tools/test.py plus what it gets wrong for IRSTD:
 
 - the checkpoint is loaded strictly (mmengine only warns on a misfit and the
   run scores random weights), before anything is written;
-- a metric threshold that differs from the head's is refused (one threshold);
+- one threshold: ``--threshold`` sets ``model.decode_head.threshold``, which
+  makes the masks the metric scores and the pictures show (IRSTDMetric and the
+  visualisation hook take none of their own);
 - ``--show-dir`` is checked for writing before the run and draws hits, misses
   and false alarms (IRSTDVisualizationHook) instead of class colours;
 - ``--tta`` uses the config's ``tta_model`` (IRSTDTTAModel averages the
@@ -27,11 +29,8 @@ from mmengine.runner import Runner
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
 from mmseg_serank.apis import CHECKPOINT_ERRORS, load_checkpoint_strict
 from mmseg_serank.evaluation.metrics import format_metrics_table
-from mmseg_serank.thresholds import check_threshold
+from mmseg_serank.thresholds import check_setting_owners, set_config_threshold
 from mmseg_serank.visualization import prepare_picture_dir
-
-# Settings a picture must share with the metric so both tell the same story.
-SHARED_DETECTION_SETTINGS = ('threshold', 'match_distance', 'connectivity')
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,6 +44,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-interval', type=int, default=1,
         help='with --show-dir, draw the images of every n-th batch')
+    parser.add_argument(
+        '--threshold', type=float,
+        help='probability in [0, 1) above which a pixel is target: sets '
+             "model.decode_head.threshold (default: the config's)")
     parser.add_argument(
         '--tta', action='store_true',
         help="test-time augmentation: the config's tta_pipeline and tta_model")
@@ -75,28 +78,6 @@ def irstd_metric_configs(cfg: Config) -> Iterator[ConfigDict]:
             yield entry
 
 
-def check_one_threshold(cfg: Config) -> None:
-    """Refuse a run whose metric threshold differs from the model's head threshold
-    (the masks and the scores would then disagree); validate both ranges."""
-    head = cfg.model.get('decode_head', {})
-    if head.get('out_channels', 1) != 1 or head.get('threshold') is None:
-        return
-    try:
-        head_threshold = check_threshold(head.threshold, 'model.decode_head.threshold')
-        for metric in irstd_metric_configs(cfg):
-            if metric.get('threshold') is None:
-                continue
-            value = check_threshold(metric.threshold, 'test_evaluator threshold')
-            if value != head_threshold:
-                raise ValueError(
-                    f'test_evaluator threshold={value} differs from '
-                    f'model.decode_head.threshold={head_threshold}: the scores would '
-                    'not describe the predicted masks. Set the threshold once, as '
-                    'model.decode_head.threshold, and leave the metric\'s unset.')
-    except ValueError as error:
-        raise SystemExit(f'error: {error}') from None
-
-
 def unique_path(directory: str, stem: str, suffix: str) -> str:
     """``directory/stem{suffix}``, or with ``_1``, ``_2``... if that exists."""
     path = osp.join(directory, stem + suffix)
@@ -108,14 +89,10 @@ def unique_path(directory: str, stem: str, suffix: str) -> str:
 
 
 def use_irstd_visualization(cfg: Config, show_dir: str, interval: int) -> None:
-    """Draw with IRSTDVisualizationHook into ``show_dir``, with the metric's
-    detection settings, whatever visualisation hook the config names."""
+    """Draw with IRSTDVisualizationHook into ``show_dir``, whatever visualisation
+    hook the config names (it reads the metric's detection settings itself)."""
     hook = dict(type='IRSTDVisualizationHook', draw=True, interval=interval,
                 out_dir=show_dir)
-    for metric in irstd_metric_configs(cfg):
-        hook.update({key: metric[key] for key in SHARED_DETECTION_SETTINGS
-                     if key in metric})
-        break
     cfg.setdefault('default_hooks', ConfigDict())
     cfg.default_hooks.visualization = hook
 
@@ -158,7 +135,12 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    check_one_threshold(cfg)
+    try:  # one owner per setting, checked before anything runs
+        check_setting_owners(cfg)
+        if args.threshold is not None:
+            set_config_threshold(cfg, args.threshold)
+    except ValueError as error:
+        raise SystemExit(f'error: {error}') from None
     # Loaded strictly below: the runner's own loading only warns on a misfit.
     cfg.load_from = None
 

@@ -10,7 +10,12 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from ..evaluation.functional import Components, ImageDetection
+from ..evaluation.functional import (
+    DEFAULT_CONNECTIVITY,
+    Components,
+    ImageDetection,
+    label_components,
+)
 
 __all__ = ['OUTCOME_COLORS', 'draw_detection_overlay', 'draw_ground_truth_overlay',
            'draw_prediction_overlay']
@@ -150,33 +155,36 @@ def draw_detection_overlay(image: np.ndarray,
 def draw_ground_truth_overlay(image: np.ndarray,
                               target_mask: np.ndarray,
                               title: Optional[str] = None,
-                              min_display_size: int = 512) -> np.ndarray:
+                              min_display_size: int = 512,
+                              connectivity: int = DEFAULT_CONNECTIVITY) -> np.ndarray:
     """Draw only the ground truth (browsing a dataset, no prediction yet).
 
-    Every 8-connected target is outlined and boxed in the ground-truth colour
-    on the enlarged image; the strip below gives the title and the count.
-    Returns a BGR ``uint8`` picture; ``image`` as for :func:`draw_detection_overlay`.
+    Every target (a ``connectivity``-connected component, as the metric
+    counts it) is outlined and boxed in the ground-truth colour on the enlarged
+    image; the strip below gives the title and the count. Returns a BGR
+    ``uint8`` picture; ``image`` as for :func:`draw_detection_overlay`.
     """
     return _draw_mask_overlay(image, target_mask, title, min_display_size,
-                              OUTCOME_COLORS['ground_truth'], 'target')
+                              OUTCOME_COLORS['ground_truth'], 'target', connectivity)
 
 
 def draw_prediction_overlay(image: np.ndarray,
                             predicted_mask: np.ndarray,
                             title: Optional[str] = None,
-                            min_display_size: int = 512) -> np.ndarray:
+                            min_display_size: int = 512,
+                            connectivity: int = DEFAULT_CONNECTIVITY) -> np.ndarray:
     """Draw only the prediction (inference on an image without a mask).
 
     As :func:`draw_ground_truth_overlay`, in the prediction colour: nothing
     can be called a hit or a false alarm without ground truth.
     """
     return _draw_mask_overlay(image, predicted_mask, title, min_display_size,
-                              OUTCOME_COLORS['prediction'], 'detection')
+                              OUTCOME_COLORS['prediction'], 'detection', connectivity)
 
 
 def _draw_mask_overlay(image: np.ndarray, mask: np.ndarray, title: Optional[str],
                        min_display_size: int, color: Tuple[int, int, int],
-                       noun: str) -> np.ndarray:
+                       noun: str, connectivity: int) -> np.ndarray:
     image = _as_bgr(image)
     height, width = image.shape[:2]
     scale = max(1, int(np.ceil(min_display_size / max(height, width))))
@@ -184,12 +192,10 @@ def _draw_mask_overlay(image: np.ndarray, mask: np.ndarray, title: Optional[str]
                         interpolation=cv2.INTER_NEAREST)
     mask = np.asarray(mask, bool)
     _outline(canvas, mask, scale, color, 2)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
-                                                          connectivity=8)
-    for left, top, box_width, box_height, _ in stats[1:]:
-        _draw_box(canvas, (top, left, top + box_height - 1, left + box_width - 1), scale,
-                  color, max(6, 3 * scale), noun)
-    lines = [text for text in (title, f'{count - 1} {noun}(s)') if text is not None]
+    components = label_components(mask, connectivity)
+    for box in _boxes(components):
+        _draw_box(canvas, box, scale, color, max(6, 3 * scale), noun)
+    lines = [text for text in (title, f'{len(components)} {noun}(s)') if text is not None]
     strip = np.full((len(lines) * 22 + 8, canvas.shape[1], 3), 32, np.uint8)
     for row, text in enumerate(lines):
         cv2.putText(strip, text, (8, 20 + 22 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5,

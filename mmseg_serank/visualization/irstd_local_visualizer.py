@@ -8,9 +8,14 @@ from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from ..evaluation.functional import check_detection_settings, detect_targets
+from ..evaluation.functional import (
+    DEFAULT_CONNECTIVITY,
+    DEFAULT_MATCH_DISTANCE,
+    check_detection_settings,
+    detect_targets,
+)
 from ..evaluation.metrics.irstd_metric import read_probability_and_target, scored_prediction
-from ..thresholds import check_threshold
+from ..thresholds import refuse_moved_settings
 from .detection_overlay import (
     draw_detection_overlay,
     draw_ground_truth_overlay,
@@ -38,17 +43,15 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
     vis backend (``LocalVisBackend`` files, ``TensorboardVisBackend`` events,
     ...), so mmseg's stock ``SegVisualizationHook`` works with it.
 
+    It draws the segmentor's ``pred_sem_seg`` (``model.decode_head.threshold``,
+    the mask IRSTDMetric scores) and takes no threshold, ``match_distance`` or
+    ``connectivity`` of its own: :class:`IRSTDVisualizationHook` passes the
+    running IRSTDMetric's to each :meth:`add_datasample`, so pictures agree
+    with the scores (a call without them uses IRSTDMetric's defaults).
+
     Args:
-        threshold: ``None`` (default) draws the segmentor's ``pred_sem_seg``
-            (the head's threshold, the one IRSTDMetric scores); a value must
-            agree with that prediction, as in IRSTDMetric.
-        match_distance: centroid distance (px) below which a prediction hits.
-        connectivity: 8 or 4.
         min_display_size: enlarge small images to at least this long side.
         Other arguments: as :class:`SegLocalVisualizer`.
-
-    Use the IRSTDMetric's ``threshold``, ``match_distance`` and ``connectivity``
-    so the pictures agree with the scores.
     """
 
     def __init__(self,
@@ -56,29 +59,24 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
                  image: Optional[np.ndarray] = None,
                  vis_backends: Optional[list] = None,
                  save_dir: Optional[str] = None,
-                 threshold: Optional[float] = None,
-                 match_distance: float = 3.0,
-                 connectivity: int = 8,
                  min_display_size: int = 512,
                  **kwargs) -> None:
-        check_detection_settings(match_distance, connectivity)
+        refuse_moved_settings('IRSTDLocalVisualizer', kwargs,
+                              ('threshold', 'match_distance', 'connectivity'))
         super().__init__(name, image, vis_backends, save_dir, **kwargs)
-        self.threshold = (None if threshold is None else
-                          check_threshold(threshold, 'IRSTDLocalVisualizer threshold'))
-        self.match_distance = match_distance
-        self.connectivity = connectivity
         self.min_display_size = min_display_size
 
     def draw_detection(self, image: np.ndarray, data_sample: SegDataSample,
-                       threshold: Optional[float] = None,
-                       match_distance: Optional[float] = None,
-                       connectivity: Optional[int] = None) -> np.ndarray:
+                       match_distance: float = DEFAULT_MATCH_DISTANCE,
+                       connectivity: int = DEFAULT_CONNECTIVITY) -> np.ndarray:
         """RGB picture of ``data_sample``'s outcome on ``image`` (RGB or gray, any dtype).
 
-        The keyword settings, when given, replace the visualiser's. A sample
-        without ``seg_logits`` (a dataset sample, before any prediction) shows
-        its ground truth only.
+        ``match_distance`` and ``connectivity`` are the IRSTDMetric's (see
+        :func:`~mmseg_serank.evaluation.detection_settings`). A sample without
+        ``seg_logits`` (a dataset sample, before any prediction) shows its
+        ground truth only.
         """
+        check_detection_settings(match_distance, connectivity)
         sample = data_sample.to_dict()
         source = sample.get('img_path', '<image>')
         title = osp.splitext(osp.basename(source))[0] if 'img_path' in sample else None
@@ -89,25 +87,21 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
                                  f'truth is {target.shape[-2:]}')
             target = target.reshape(image.shape[:2])
             picture = draw_ground_truth_overlay(_as_bgr_order(image), target > 0, title,
-                                                self.min_display_size)
+                                                self.min_display_size, connectivity)
             return np.ascontiguousarray(picture[..., ::-1])
         if 'gt_sem_seg' not in sample:  # inference (MMSegInferencer): nothing to judge by
-            predicted = self._prediction_without_truth(data_sample, threshold)
+            predicted = self._prediction_without_truth(data_sample)
             if predicted.shape != image.shape[:2]:
                 raise ValueError(f'{source}: image is {image.shape[:2]} but the '
                                  f'prediction is {predicted.shape}')
             picture = draw_prediction_overlay(_as_bgr_order(image), predicted, title,
-                                              self.min_display_size)
+                                              self.min_display_size, connectivity)
             return np.ascontiguousarray(picture[..., ::-1])
         arrays = read_probability_and_target(sample)
-        threshold = self.threshold if threshold is None else threshold
         # The IRSTDMetric rule, so pictures show what was scored.
-        prediction = scored_prediction(arrays['probability'], arrays.get('prediction'),
-                                       threshold)
-        detection = detect_targets(
-            prediction, arrays['target'],
-            self.connectivity if connectivity is None else connectivity,
-            self.match_distance if match_distance is None else match_distance)
+        prediction = scored_prediction(arrays['probability'], arrays.get('prediction'))
+        detection = detect_targets(prediction, arrays['target'], connectivity,
+                                   match_distance)
         if image.shape[:2] != arrays['target'].shape:
             raise ValueError(
                 f'{source}: image is {image.shape[:2]} but the prediction is '
@@ -117,19 +111,17 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
                                          min_display_size=self.min_display_size)
         return np.ascontiguousarray(picture[..., ::-1])
 
-    def _prediction_without_truth(self, data_sample: SegDataSample,
-                                  threshold: Optional[float]) -> np.ndarray:
-        """The segmentor's mask, or the probability above ``threshold`` if given."""
-        threshold = self.threshold if threshold is None else threshold
-        if threshold is None and 'pred_sem_seg' in data_sample:
-            mask = data_sample.pred_sem_seg.data
-        else:
-            probability = data_sample.seg_logits.data
-            if probability.shape[0] != 1:  # multi-channel logits: target = class 1
-                probability = probability.softmax(dim=0)[1:2]
-            mask = probability > (0.5 if threshold is None else threshold)
-        mask = np.asarray(mask.cpu())
-        return mask.reshape(mask.shape[-2:]) > 0
+    @staticmethod
+    def _prediction_without_truth(data_sample: SegDataSample) -> np.ndarray:
+        """The mask of a sample without ground truth, by the metric's rule."""
+        if 'pred_sem_seg' in data_sample:
+            mask = np.asarray(data_sample.pred_sem_seg.data.cpu()) > 0
+            return mask.reshape(mask.shape[-2:])
+        probability = data_sample.seg_logits.data
+        if probability.shape[0] != 1:  # multi-channel logits: target = class 1
+            probability = probability.softmax(dim=0)[1:2]
+        probability = np.asarray(probability.cpu())
+        return scored_prediction(probability.reshape(probability.shape[-2:]), None)
 
     def add_datasample(self,
                        name: str,
@@ -148,8 +140,8 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
 
         Outcomes need both prediction and ground truth, so ``draw_gt``,
         ``draw_pred`` and ``with_labels`` do not apply. ``detection_settings``
-        (``threshold``, ``match_distance``, ``connectivity``) override the
-        visualiser's for this call.
+        are the IRSTDMetric's ``match_distance`` and ``connectivity``
+        (:meth:`draw_detection`).
 
         Raises:
             ValueError: the sample has no ``seg_logits`` or ``gt_sem_seg``, or
@@ -159,6 +151,8 @@ class IRSTDLocalVisualizer(SegLocalVisualizer):
         if data_sample is None:
             raise ValueError(f'{name}: IRSTDLocalVisualizer needs a data sample with '
                              'seg_logits and gt_sem_seg to draw outcomes')
+        refuse_moved_settings('IRSTDLocalVisualizer.add_datasample', detection_settings,
+                              ('threshold', ))
         picture = self.draw_detection(image, data_sample, **detection_settings)
         self.set_image(picture)
         if show:

@@ -3,7 +3,9 @@
 ``cv2.imwrite`` returns False, without a reason, when it cannot write (missing
 or read-only folder, a name over 255 bytes), and callers that ignore it report
 pictures that do not exist. Here the folder is checked before any drawing
-starts and every write either lands on disk or raises naming the path.
+starts and every write either lands on disk whole or raises naming the path;
+a write cut short (full disk, a killed run) leaves the old file or none,
+never a truncated picture.
 """
 import os
 import tempfile
@@ -11,7 +13,9 @@ import tempfile
 import cv2
 import numpy as np
 
-__all__ = ['prepare_picture_dir', 'write_picture']
+from ..engine.hooks.atomic_checkpoint_hook import write_atomically
+
+__all__ = ['prepare_picture_dir', 'write_file', 'write_picture']
 
 
 def prepare_picture_dir(directory: str) -> None:
@@ -32,15 +36,25 @@ def prepare_picture_dir(directory: str) -> None:
                       f'({error.strerror or error})') from error
 
 
+def write_file(path: str, data: bytes, kind: str = 'file') -> None:
+    """Write ``data`` to ``path`` atomically (complete or absent) or raise an
+    OSError that names ``path``, what it is (``kind``) and the reason."""
+    try:
+        write_atomically(data, path)
+        size = os.stat(path).st_size
+    except OSError as error:
+        raise OSError(f'{path}: cannot write the {kind} ({error.strerror or error}; folder '
+                      'not writable, name too long or disk full?)') from error
+    if size != len(data):
+        raise OSError(f'{path}: cannot write the {kind} ({size} of {len(data)} bytes '
+                      'written; disk full?)')
+
+
 def write_picture(path: str, picture: np.ndarray) -> None:
-    """Write ``picture`` (BGR uint8) as a PNG at ``path`` or raise naming it."""
+    """Write ``picture`` (BGR or gray uint8) as a PNG at ``path`` through
+    :func:`write_file`, or raise naming it."""
     encoded, data = cv2.imencode('.png', picture)
     if not encoded:
         raise ValueError(f'{path}: OpenCV cannot encode a picture of shape '
                          f'{picture.shape} and dtype {picture.dtype} as PNG')
-    try:
-        with open(path, 'wb') as handle:
-            handle.write(data.tobytes())
-    except OSError as error:
-        raise OSError(f'{path}: cannot write the picture ({error.strerror or error})') \
-            from error
+    write_file(path, data.tobytes(), 'picture')

@@ -1,5 +1,5 @@
 """One threshold: the head's drives pred_sem_seg, IRSTDMetric, the pictures and
-infer.py; every place that takes one checks it is in [0, 1)."""
+infer.py; every place that sets one checks it is in [0, 1)."""
 import math
 from types import SimpleNamespace
 
@@ -14,7 +14,8 @@ from mmseg.structures import SegDataSample
 
 from mmseg_serank.engine.hooks import IRSTDVisualizationHook
 from mmseg_serank.evaluation.metrics import IRSTDMetric
-from mmseg_serank.thresholds import check_threshold
+from mmseg_serank.thresholds import check_threshold, config_threshold, set_config_threshold
+from mmseg_serank.visualization import IRSTDLocalVisualizer
 
 from .test_inference import REPO_ROOT
 from tiny_configs import set_serankdet_width
@@ -59,10 +60,12 @@ def test_out_of_range_thresholds_are_refused_everywhere(value):
         check_threshold(value)
     with pytest.raises(ValueError, match='decode_head.threshold'):
         tiny_segmentor(threshold=value)
-    with pytest.raises(ValueError, match='IRSTDMetric threshold'):
-        IRSTDMetric(threshold=value)
-    with pytest.raises(ValueError, match='IRSTDVisualizationHook threshold'):
-        IRSTDVisualizationHook(threshold=value)
+    cfg = Config.fromfile(BASE_MODEL)
+    with pytest.raises(ValueError, match=r'--threshold must be a probability in \[0, 1\)'):
+        set_config_threshold(cfg, value)
+    cfg.model.decode_head.threshold = value
+    with pytest.raises(ValueError, match=r'decode_head.threshold must be a probability'):
+        config_threshold(cfg)
     assert check_threshold(0) == 0.0 and check_threshold(0.999) == 0.999
 
 
@@ -73,10 +76,9 @@ def test_metric_scores_the_models_prediction_at_the_heads_threshold():
     for sample in samples:  # what the head's threshold gives, from the probabilities
         assert torch.equal(sample['pred_sem_seg']['data'].bool(),
                            sample['seg_logits']['data'] > 0.3)
-    assert by_default == scores(samples, threshold=0.3)
-    # 0.5 would score another mask than the one the model predicted: refused.
-    with pytest.raises(ValueError, match='disagrees with the segmentor'):
-        scores(samples, threshold=0.5)
+    # Without the prediction the metric would threshold at the default 0.5.
+    bare = [{k: v for k, v in sample.items() if k != 'pred_sem_seg'} for sample in samples]
+    assert by_default != scores(bare)
 
 
 def test_hook_draws_the_models_prediction(tmp_path):
@@ -90,9 +92,7 @@ def test_hook_draws_the_models_prediction(tmp_path):
                               if k in ('seg_logits', 'pred_sem_seg', 'gt_sem_seg')})
     sample.set_metainfo(dict(img_path=str(image)))
     runner = SimpleNamespace(iter=0)
+    IRSTDLocalVisualizer.get_instance('threshold_hook', save_dir=str(tmp_path))
     IRSTDVisualizationHook(draw=True, out_dir=str(tmp_path / 'vis')).after_test_iter(
         runner, 0, {}, [sample])
     assert (tmp_path / 'vis' / 'frame.png').exists()
-    with pytest.raises(ValueError, match='disagrees with the segmentor'):
-        IRSTDVisualizationHook(draw=True, threshold=0.5, out_dir=str(tmp_path / 'v2')
-                               ).after_test_iter(runner, 0, {}, [sample])

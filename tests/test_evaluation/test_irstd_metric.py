@@ -56,12 +56,17 @@ def test_false_alarm_rate_counts_unmatched_pixels_over_all_pixels(make_sample):
     assert results['Pd'] == 100
 
 
-def test_threshold_parameter_acts_on_probabilities(make_sample):
+def test_the_segmentors_prediction_is_scored_not_the_probability(make_sample):
+    """The mask is the head's (pred_sem_seg); the metric has no threshold."""
     target = np.zeros((8, 8), bool)
     target[3:5, 3:5] = True
     probability = np.where(target, 0.4, 0.0)
-    assert scores([make_sample(probability, target)])['IoU'] == 0
-    assert scores([make_sample(probability, target)], threshold=0.3)['IoU'] == 100
+    assert scores([make_sample(probability, target)])['IoU'] == 0  # default 0.5
+    predicted = make_sample(probability, target)
+    predicted['pred_sem_seg'] = dict(data=torch.as_tensor(target[None].astype(np.int64)))
+    assert scores([predicted])['IoU'] == 100  # made with a head threshold of 0.3
+    with pytest.raises(ValueError, match='set once, as model.decode_head.threshold'):
+        scores([predicted], threshold=0.3)
 
 
 def test_two_channel_logits_use_softmax(make_sample):

@@ -110,9 +110,10 @@ def test_hook_raises_on_a_picture_name_over_255_bytes(tmp_path):
         hook.after_test_iter(runner, 0, {}, [sample])
 
 
-@pytest.mark.parametrize('settings', [dict(match_distance=-1), dict(connectivity=6)])
-def test_hook_refuses_detection_settings_the_metric_refuses(settings):
-    with pytest.raises(ValueError, match=next(iter(settings))):
+@pytest.mark.parametrize('settings', [dict(match_distance=2), dict(connectivity=4)])
+def test_hook_takes_the_metrics_detection_settings_not_its_own(settings):
+    with pytest.raises(ValueError, match=f'{next(iter(settings))} is set once, as the '
+                       'IRSTDMetric of val_evaluator / test_evaluator'):
         IRSTDVisualizationHook(draw=True, **settings)
 
 

@@ -20,7 +20,7 @@ import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
 from mmseg.apis import MMSegInferencer, inference_model, init_model
 
 from mmseg_serank.apis import irstd_dataset_meta, probability_and_mask
-from mmseg_serank.compat import load_checkpoint_safely
+from mmseg_serank.checkpoint import load_checkpoint_safely
 
 from .conftest import (
     DEMO_CONFIG,
@@ -209,7 +209,7 @@ def test_large_image_is_segmented_in_tiles(checkpoint, tmp_path):
     assert cv2.imread(str(out_dir / 'big_mask.png')).shape[:2] == (1500, 2000)
 
 
-def test_test_tool_refuses_a_metric_threshold_other_than_the_heads(
+def test_test_tool_refuses_a_metric_threshold_naming_the_heads(
         checkpoint, tiny_synthetic_root, tmp_path):
     command = [sys.executable, 'tools/test.py', DEMO_CONFIG, checkpoint,
                '--work-dir', tmp_path, '--cfg-options',
@@ -218,8 +218,8 @@ def test_test_tool_refuses_a_metric_threshold_other_than_the_heads(
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
     assert result.returncode != 0
-    assert ('test_evaluator threshold=0.3 differs from model.decode_head.threshold=0.5'
-            in result.stderr)
+    assert ('test_evaluator takes no threshold of its own: threshold is set once, as '
+            'model.decode_head.threshold' in result.stderr)
     assert not list(tmp_path.rglob('*_metrics.json'))
     # The one setting: the head's threshold, which the metric then scores.
     run_tool(command + ['model.decode_head.threshold=0.3'])

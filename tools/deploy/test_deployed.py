@@ -1,12 +1,15 @@
 """Score an exported model (.onnx or OpenVINO .xml) on the config's test set.
 
 Usage: python tools/deploy/test_deployed.py CONFIG MODEL
-       [--backend onnxruntime|openvino] [--out metrics.json] [--cfg-options ...]
+       [--backend onnxruntime|openvino] [--threshold T] [--out metrics.json]
+       [--cfg-options ...]
 
 The config's test dataloader loads each image as for tools/test.py; the backend
 gives its target probability, and the config's test evaluator (IRSTDMetric)
 scores it exactly as it scores the PyTorch model's ``seg_logits``, so the table
-shows whether accuracy survived the export. ``--out`` also writes the scores
+shows whether accuracy survived the export. The mask is the probability above
+the config's one threshold, ``model.decode_head.threshold`` (``--threshold``
+sets it, as for tools/test.py and tools/infer.py). ``--out`` also writes the scores
 as JSON (refusing to overwrite an existing file); its folder is checked for
 writing before the scoring, and the file is written atomically (a full disk
 leaves no file behind). A model exported from another network or preprocessing
@@ -52,7 +55,7 @@ from mmseg_serank.engine.hooks.atomic_checkpoint_hook import (
     write_atomically,
 )
 from mmseg_serank.evaluation.metrics import format_metrics_table
-from mmseg_serank.thresholds import config_threshold
+from mmseg_serank.thresholds import config_threshold, set_config_threshold
 
 # PIL names the in-memory file it was given, not the image's path.
 OBJECT_REPR = re.compile(r'<_io\.BytesIO object at 0x[0-9a-fA-F]+>')
@@ -118,6 +121,9 @@ def run() -> int:
     parser.add_argument('config')
     parser.add_argument('model', help='exported .onnx (or OpenVINO .xml) file')
     parser.add_argument('--backend', choices=BACKENDS, default='onnxruntime')
+    parser.add_argument('--threshold', type=float,
+                        help='probability in [0, 1) above which a pixel is target: sets '
+                             "model.decode_head.threshold (default: the config's)")
     parser.add_argument('--out', help='also write the scores to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
@@ -138,6 +144,13 @@ def run() -> int:
         return 1
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    try:
+        if args.threshold is not None:
+            set_config_threshold(cfg, args.threshold)
+        config_threshold(cfg)
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     try:
         runner = build_runner(args.backend, args.model, cfg=cfg,

@@ -16,8 +16,8 @@ model = dict(
     backbone=dict(depth=18),
     decode_head=dict(in_channels=512, channels=128, c1_in_channels=64,
                      c1_channels=12, **one_channel),
+    # The auxiliary head only trains; its threshold is the decode head's value.
     auxiliary_head=dict(
-        in_channels=256, channels=64, num_classes=2, out_channels=1,
-        threshold=0.5,
+        one_channel, in_channels=256, channels=64,
         loss_decode=dict(_delete_=True, type='SoftIoULoss', loss_weight=0.4)),
 )

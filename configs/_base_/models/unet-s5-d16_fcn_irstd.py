@@ -12,8 +12,8 @@ model = dict(
     data_preprocessor=dict(seg_pad_val=0, size=None, size_divisor=32,
                            test_cfg=dict(size_divisor=32)),
     decode_head=dict(**one_channel),
+    # The auxiliary head only trains; its threshold is the decode head's value.
     auxiliary_head=dict(
-        num_classes=2, out_channels=1, threshold=0.5,
-        loss_decode=dict(_delete_=True, type='SoftIoULoss', loss_weight=0.4)),
+        one_channel, loss_decode=dict(_delete_=True, type='SoftIoULoss', loss_weight=0.4)),
     test_cfg=dict(_delete_=True, mode='whole'),
 )

@@ -12,8 +12,8 @@ from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
 
-from ...evaluation.functional import check_detection_settings
-from ...thresholds import check_threshold
+from ...evaluation.metrics import detection_settings
+from ...thresholds import refuse_moved_settings
 from ...visualization import IRSTDLocalVisualizer, prepare_picture_dir
 
 __all__ = ['IRSTDVisualizationHook']
@@ -32,9 +32,10 @@ class IRSTDVisualizationHook(SegVisualizationHook):
     - it decodes images unchanged (the stock hook converts to 8-bit colour,
       which shifts 16-bit infrared frames to near black); the visualiser
       normalises them for display;
-    - it passes the metric's ``threshold`` / ``match_distance`` /
-      ``connectivity`` (``tools/test.py`` copies them from the IRSTDMetric), so
-      the pictures agree with the scores;
+    - it draws the segmentor's ``pred_sem_seg`` (``model.decode_head.threshold``)
+      with the running loop's IRSTDMetric ``match_distance`` and
+      ``connectivity`` (its defaults without one), so the pictures agree with
+      the scores; it takes none of these settings itself;
     - with ``out_dir`` it writes one ``<image name>.png`` per image there
       (validation: ``val_iter_<iteration>/``), checking the folder before the
       first batch; without it the pictures go to the visualiser's backends as
@@ -45,8 +46,6 @@ class IRSTDVisualizationHook(SegVisualizationHook):
             :class:`SegVisualizationHook` (``interval`` defaults to every batch).
         out_dir: folder for one picture file per image (``tools/test.py
             --show-dir``); ``None`` sends the pictures to the vis backends.
-        threshold, match_distance, connectivity: detection settings; ``None``
-            keeps the visualiser's.
     """
 
     priority = 'LOW'
@@ -58,15 +57,13 @@ class IRSTDVisualizationHook(SegVisualizationHook):
                  wait_time: float = 0.,
                  backend_args: Optional[dict] = None,
                  out_dir: Optional[str] = None,
-                 threshold: Optional[float] = None,
-                 match_distance: Optional[float] = None,
-                 connectivity: Optional[int] = None) -> None:
+                 **settings) -> None:
+        refuse_moved_settings('IRSTDVisualizationHook', settings,
+                              ('threshold', 'match_distance', 'connectivity'))
+        if settings:
+            raise TypeError(f'IRSTDVisualizationHook got unexpected arguments {sorted(settings)}')
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
-        check_detection_settings(3.0 if match_distance is None else match_distance,
-                                 8 if connectivity is None else connectivity)
-        if threshold is not None:
-            threshold = check_threshold(threshold, 'IRSTDVisualizationHook threshold')
         with warnings.catch_warnings():
             # Off is this hook's normal state in the configs (--show-dir turns it on);
             # the stock hook would warn about it in every training and test run.
@@ -80,11 +77,6 @@ class IRSTDVisualizationHook(SegVisualizationHook):
             drawing._vis_backends = self._visualizer._vis_backends
             self._visualizer = drawing
         self.out_dir = out_dir
-        self.detection_settings = {
-            key: value for key, value in (('threshold', threshold),
-                                          ('match_distance', match_distance),
-                                          ('connectivity', connectivity))
-            if value is not None}
 
     def before_run(self, runner: Runner) -> None:
         """Fail before the first batch, not after it, if no picture can be saved."""
@@ -113,10 +105,12 @@ class IRSTDVisualizationHook(SegVisualizationHook):
             out_dir = osp.join(out_dir, f'val_iter_{runner.iter}')
         if out_dir is not None:
             prepare_picture_dir(out_dir)
+        loop = getattr(runner, f'{mode}_loop', None)
+        settings = detection_settings(getattr(loop, 'evaluator', None))
         for output in outputs:
             stem = osp.splitext(osp.basename(output.img_path))[0]
             self._visualizer.add_datasample(
                 f'{mode}_{stem}', self._read_image(output.img_path), data_sample=output,
                 show=self.show, wait_time=self.wait_time, step=runner.iter,
                 out_file=None if out_dir is None else osp.join(out_dir, f'{stem}.png'),
-                **self.detection_settings)
+                **settings)

@@ -8,7 +8,12 @@ import numpy as np
 from .components import Components, label_components
 from .target_matching import TargetMatch, match_targets
 
-__all__ = ['ImageDetection', 'detect_targets', 'check_detection_settings']
+__all__ = ['DEFAULT_CONNECTIVITY', 'DEFAULT_MATCH_DISTANCE', 'ImageDetection', 'detect_targets',
+           'check_detection_settings']
+
+#: BasicIRSTD's settings, the IRSTDMetric defaults every other consumer inherits.
+DEFAULT_MATCH_DISTANCE = 3.0
+DEFAULT_CONNECTIVITY = 8
 
 
 def check_detection_settings(match_distance: float, connectivity: int) -> None:
@@ -49,8 +54,8 @@ class ImageDetection:
 
 def detect_targets(prediction_mask: np.ndarray,
                    target_mask: np.ndarray,
-                   connectivity: int = 8,
-                   max_distance: float = 3.0,
+                   connectivity: int = DEFAULT_CONNECTIVITY,
+                   max_distance: float = DEFAULT_MATCH_DISTANCE,
                    targets: Optional[Components] = None) -> ImageDetection:
     """Label both masks and match them the BasicIRSTD way.
 

@@ -22,8 +22,10 @@ from mmengine.logging import print_log
 from mmseg.registry import METRICS
 from scipy.special import expit
 
-from ...thresholds import check_threshold
+from ...thresholds import DEFAULT_THRESHOLD, refuse_moved_settings
 from ..functional import (
+    DEFAULT_CONNECTIVITY,
+    DEFAULT_MATCH_DISTANCE,
     check_detection_settings,
     detect_targets,
     label_components,
@@ -33,12 +35,10 @@ from ..functional import (
 from .irstd_curves import summarize_sweep, write_sweep_outputs
 from .irstd_table import format_metrics_table
 
-__all__ = ['IRSTDMetric', 'read_probability_and_target', 'scored_prediction']
+__all__ = ['IRSTDMetric', 'detection_settings', 'read_probability_and_target',
+           'scored_prediction']
 
 ThresholdSpec = Optional[Union[int, Sequence[float]]]
-
-#: The heads' default threshold, used for samples without a ``pred_sem_seg``.
-DEFAULT_THRESHOLD = 0.5
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -142,22 +142,49 @@ def read_probability_and_target(data_sample: dict) -> Dict[str, np.ndarray]:
     return arrays
 
 
-def scored_prediction(probability: np.ndarray, prediction: Optional[np.ndarray],
-                      threshold: Optional[float]) -> np.ndarray:
-    """The mask that is scored and drawn: the segmentor's ``prediction`` (its
-    head's threshold) when ``threshold`` is None, else ``probability >
-    threshold``, which must then agree with a given ``prediction``."""
-    if threshold is None:
-        return probability > DEFAULT_THRESHOLD if prediction is None else prediction
-    thresholded = probability > threshold
-    if prediction is not None and not np.array_equal(thresholded, prediction):
-        raise ValueError(
-            f'threshold={threshold} (IRSTDMetric / IRSTDVisualizationHook) disagrees '
-            "with the segmentor's prediction (pred_sem_seg, made with "
-            'model.decode_head.threshold): the scores would not describe the saved '
-            'masks. Set the threshold once, as model.decode_head.threshold, and leave '
-            "the metric's and the hook's threshold unset.")
-    return thresholded
+def scored_prediction(probability: np.ndarray,
+                      prediction: Optional[np.ndarray]) -> np.ndarray:
+    """The mask that is scored and drawn: the segmentor's ``prediction`` (made
+    with ``model.decode_head.threshold``), so scores describe the saved masks. A
+    sample without one (not made by a segmentor) is thresholded at the heads'
+    default."""
+    return probability > DEFAULT_THRESHOLD if prediction is None else prediction
+
+
+def _is_irstd_metric_config(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    kind = entry.get('type', '')
+    return str(getattr(kind, '__name__', kind)).split('.')[-1] == 'IRSTDMetric'
+
+
+def detection_settings(evaluator: object) -> Dict[str, Union[float, int]]:
+    """``match_distance`` and ``connectivity`` of the IRSTDMetric in ``evaluator``
+    (a built ``Evaluator`` or metric, or a config's ``test_evaluator`` /
+    ``val_evaluator`` dict or list), IRSTDMetric's defaults when it has none.
+
+    The metric's config is the one place of these settings; the pictures and
+    ``tools/infer.py``'s ``targets.csv`` read them here, so they count, number
+    and match targets as the scores do.
+    """
+    metrics = getattr(evaluator, 'metrics', evaluator)
+    entries = metrics if isinstance(metrics, (list, tuple)) else [metrics]
+    found = []
+    for entry in entries:
+        if isinstance(entry, IRSTDMetric):
+            found.append(dict(match_distance=entry.match_distance,
+                              connectivity=entry.connectivity))
+        elif _is_irstd_metric_config(entry):
+            settings = dict(match_distance=entry.get('match_distance', DEFAULT_MATCH_DISTANCE),
+                            connectivity=entry.get('connectivity', DEFAULT_CONNECTIVITY))
+            check_detection_settings(**settings)
+            found.append(settings)
+    if any(settings != found[0] for settings in found):
+        raise ValueError(f'the evaluator has IRSTDMetrics with different match_distance / '
+                         f'connectivity ({found}); the pictures and targets.csv can follow '
+                         'only one: give them the same settings')
+    return found[0] if found else dict(match_distance=DEFAULT_MATCH_DISTANCE,
+                                       connectivity=DEFAULT_CONNECTIVITY)
 
 
 @METRICS.register_module()
@@ -171,17 +198,18 @@ class IRSTDMetric(BaseMetric):
     average precision). A ratio with a zero denominator (e.g. Pd on a set
     without targets) is NaN.
 
+    The scored mask is the segmentor's ``pred_sem_seg``, made with
+    ``model.decode_head.threshold``: the metric takes no threshold of its own
+    (a config giving one is refused, naming that place). A sample without
+    ``pred_sem_seg`` is thresholded at the heads' default, 0.5.
+
     Args:
-        threshold: ``None`` (default) scores the segmentor's ``pred_sem_seg``,
-            i.e. its head's ``threshold``, the one setting the model, the
-            pictures and ``tools/infer.py`` use (samples without a prediction:
-            0.5, the heads' default). A value in [0, 1) thresholds the
-            probability; it must then agree with the model, so a prediction
-            that differs from ``probability > threshold`` is an error (set
-            ``model.decode_head.threshold`` instead).
         match_distance: a predicted component hits a target when their
-            centroids are strictly closer than this (pixels).
-        connectivity: 8 (diagonal neighbours join, BasicIRSTD) or 4.
+            centroids are strictly closer than this (pixels). Set here only:
+            the pictures and ``tools/infer.py`` read it from this metric's
+            config (:func:`detection_settings`).
+        connectivity: 8 (diagonal neighbours join, BasicIRSTD) or 4; read
+            from here by the pictures and ``tools/infer.py`` as well.
         empty_image_iou: nIoU contribution of an image with neither target
             nor predicted pixels. 0 follows the per-sample IoU used by ACM,
             DNANet and the SeRankDet reference (inter / (eps + union)), so
@@ -204,9 +232,8 @@ class IRSTDMetric(BaseMetric):
     default_prefix: Optional[str] = 'IRSTD'
 
     def __init__(self,
-                 threshold: Optional[float] = None,
-                 match_distance: float = 3.0,
-                 connectivity: int = 8,
+                 match_distance: float = DEFAULT_MATCH_DISTANCE,
+                 connectivity: int = DEFAULT_CONNECTIVITY,
                  empty_image_iou: float = 0.0,
                  thresholds: ThresholdSpec = None,
                  curve_bins: int = 1000,
@@ -215,6 +242,7 @@ class IRSTDMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
+        refuse_moved_settings('IRSTDMetric', kwargs, ('threshold', ))
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
         check_detection_settings(match_distance, connectivity)
         if isinstance(empty_image_iou, bool) or not isinstance(empty_image_iou, numbers.Real) \
@@ -222,8 +250,6 @@ class IRSTDMetric(BaseMetric):
             raise ValueError(f'empty_image_iou is an IoU, so in [0, 1], got {empty_image_iou!r}')
         if not _is_count(curve_bins):
             raise ValueError(f'curve_bins must be an integer >= 1, got {curve_bins!r}')
-        self.threshold = (None if threshold is None else
-                          check_threshold(threshold, 'IRSTDMetric threshold'))
         self.match_distance = match_distance
         self.connectivity = connectivity
         self.empty_image_iou = empty_image_iou
@@ -306,7 +332,7 @@ class IRSTDMetric(BaseMetric):
             target_indices: ``np.flatnonzero(target)`` if already known.
             prediction: ``(H, W)`` bool prediction of the segmentor, if any.
         """
-        prediction = scored_prediction(probability, prediction, self.threshold)
+        prediction = scored_prediction(probability, prediction)
         targets = label_components(target, self.connectivity, target_indices)
         detection = detect_targets(prediction, target, self.connectivity,
                                    self.match_distance, targets=targets)

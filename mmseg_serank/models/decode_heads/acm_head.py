@@ -7,6 +7,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...thresholds import DEFAULT_THRESHOLD
 from .multi_output_head import MultiOutputHead
 
 __all__ = ['ACMHead']
@@ -44,7 +45,7 @@ class ACMHead(MultiOutputHead):
                  act_cfg: Optional[dict] = None,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  output_weights: Sequence[float] = (1.0, ),
                  **kwargs) -> None:
         norm_cfg = norm_cfg if norm_cfg is not None else dict(

@@ -7,6 +7,7 @@ from mmcv.cnn import build_conv_layer
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...thresholds import DEFAULT_THRESHOLD
 from ..backbones.dnanet import res_cbam_stage, resize_like
 from .multi_output_head import MultiOutputHead
 
@@ -51,7 +52,7 @@ class DNANetHead(MultiOutputHead):
                  *,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  deep_supervision_weights: Sequence[float] = (0.25, ) * NUM_OUTPUTS,
                  dropout_ratio: float = 0.0,
                  norm_cfg: Optional[dict] = None,

@@ -9,7 +9,7 @@ from mmseg.models.utils import resize
 from mmseg.utils import SampleList
 from torch import Tensor
 
-from ...thresholds import check_threshold
+from ...thresholds import DEFAULT_THRESHOLD, check_threshold
 from ..utils import crop_to
 
 __all__ = ['MultiOutputHead']
@@ -51,7 +51,7 @@ class MultiOutputHead(BaseDecodeHead):
                  output_weights: Sequence[float],
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  use_conv_seg: bool = False,
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:

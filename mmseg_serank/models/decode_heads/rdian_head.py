@@ -7,6 +7,7 @@ from mmcv.cnn import ConvModule, build_activation_layer
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...thresholds import DEFAULT_THRESHOLD
 from ..backbones.rdian import authors_init
 from .multi_output_head import MultiOutputHead
 
@@ -47,7 +48,7 @@ class RDIANHead(MultiOutputHead):
                  *,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  dropout_ratio: float = 0.1,
                  norm_cfg: Optional[dict] = None,
                  fuse_act_cfg: Optional[dict] = None,

@@ -8,6 +8,7 @@ from mmcv.cnn import ConvModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...thresholds import DEFAULT_THRESHOLD
 from ..backbones.sctransnet import init_like_authors
 from .multi_output_head import MultiOutputHead
 
@@ -87,7 +88,7 @@ class SCTransNetHead(MultiOutputHead):
                  *,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  deep_supervision_weights: Sequence[float] = (1.0, ) * 6,
                  dropout_ratio: float = 0.0,
                  norm_cfg: Optional[dict] = None,

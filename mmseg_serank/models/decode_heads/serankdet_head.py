@@ -8,6 +8,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...thresholds import DEFAULT_THRESHOLD
 from ..layers import (
     LargeSelectiveFeatureFusion,
     cdc3x3_norm_act,
@@ -62,7 +63,7 @@ class SeRankDetHead(MultiOutputHead):
                  *,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  cdc_theta: float = 0.7,
                  deep_supervision_weights: Sequence[float] = (1.0, ) * 6,
                  dropout_ratio: float = 0.0,

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ...thresholds import DEFAULT_THRESHOLD
 from .multi_output_head import MultiOutputHead
 
 __all__ = ['UIUNetHead']
@@ -42,7 +43,7 @@ class UIUNetHead(MultiOutputHead):
                  *,
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
-                 threshold: Optional[float] = 0.5,
+                 threshold: Optional[float] = DEFAULT_THRESHOLD,
                  deep_supervision_weights: Sequence[float] = (1.0, ) * (NUM_SIDES + 1),
                  **kwargs) -> None:
         if in_channels is None or len(in_channels) != NUM_SIDES:
