@@ -69,13 +69,12 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
-import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
-from mmseg_serank.apis import (
+from mmseg_serank.apis import inference_pipeline, init_irstd_model
+from mmseg_serank.checkpoint import (
     CHECKPOINT_ERRORS,
-    inference_pipeline,
-    init_irstd_model,
+    CheckpointFormatError,
+    checkpoint_error_message,
 )
-from mmseg_serank.compat import CheckpointFormatError
 from mmseg_serank.deploy import BACKENDS
 from mmseg_serank.deploy.runners import one_line
 from mmseg_serank.evaluation.metrics import detection_settings
@@ -150,7 +149,7 @@ def load_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
                 Path(checkpoint).suffix.lower() in ('.onnx', '.xml'):
             hint = ('; this is an exported model: run it with --backend onnxruntime '
                     '(or --backend openvino)')
-        message = one_line(error)
+        message = checkpoint_error_message(error)
         raise SystemExit(f'error: {message.rstrip(".") if hint else message}{hint}') from None
 
 

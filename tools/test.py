@@ -26,8 +26,12 @@ from typing import Iterator, List
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
-from mmseg_serank.apis import CHECKPOINT_ERRORS, load_checkpoint_strict
+from mmseg_serank.checkpoint import (
+    CHECKPOINT_ERRORS,
+    checkpoint_error_message,
+    load_checkpoint_strict,
+)
+from mmseg_serank.compat import enable_cpu_distributed
 from mmseg_serank.evaluation.metrics import format_metrics_table
 from mmseg_serank.thresholds import check_setting_owners, set_config_threshold
 from mmseg_serank.visualization import prepare_picture_dir
@@ -141,6 +145,8 @@ def main() -> None:
             set_config_threshold(cfg, args.threshold)
     except ValueError as error:
         raise SystemExit(f'error: {error}') from None
+    if args.launcher != 'none':
+        enable_cpu_distributed()
     # Loaded strictly below: the runner's own loading only warns on a misfit.
     cfg.load_from = None
 
@@ -163,7 +169,7 @@ def main() -> None:
     try:
         load_checkpoint_strict(runner.model, args.checkpoint)
     except CHECKPOINT_ERRORS as error:
-        raise SystemExit(f'error: {error}') from None
+        raise SystemExit(f'error: {checkpoint_error_message(error)}') from None
     runner.logger.info(f'Loaded checkpoint {args.checkpoint}')
     metrics = runner.test()
     if runner.rank == 0 and metrics:

@@ -1,9 +1,11 @@
 """Train a segmentor with mmseg's runner; mmseg's tools/train.py plus IRSTD care.
 
-Differences from the stock script: the plugin is imported first (compat layer
-for mmcv-lite and torch >= 2.6 checkpoints), ``--amp`` on a machine without
-CUDA falls back to fp32 with a warning instead of failing deep in mmengine,
-and ``--channels-last`` switches the model's memory format.
+Differences from the stock script: a job with a launcher runs on a CPU-only
+host too (gloo, see :func:`mmseg_serank.compat.enable_cpu_distributed`), a
+refused or misfit checkpoint (``load_from``, ``--resume``) is one line naming
+the file and a hint, as in every tool, ``--amp`` on a machine without CUDA
+falls back to fp32 with a warning instead of failing deep in mmengine, and
+``--channels-last`` switches the model's memory format.
 """
 import argparse
 import logging
@@ -18,8 +20,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
-from mmseg_serank.apis import CHECKPOINT_ERRORS
+from mmseg_serank.checkpoint import CHECKPOINT_ERRORS, checkpoint_error_message
+from mmseg_serank.compat import enable_cpu_distributed
 from mmseg_serank.datasets.ir_image_io import IRImageReadError
 
 
@@ -90,6 +92,8 @@ def main() -> int:
     if args.amp:
         enable_amp(cfg)
     cfg.resume = args.resume
+    if args.launcher != 'none':
+        enable_cpu_distributed()
 
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
               else RUNNERS.build(cfg))
@@ -101,8 +105,10 @@ def main() -> int:
         # A data set not downloaded, a damaged image, a refused or misfit
         # checkpoint (load_from / --resume): the message names the file and
         # what to do; the traceback would only bury it.
-        print_log(f'error: {error}', logger='current', level=logging.ERROR)
-        print(f'error: {error}', file=sys.stderr)
+        message = (checkpoint_error_message(error) if isinstance(error, CHECKPOINT_ERRORS)
+                   else error)
+        print_log(f'error: {message}', logger='current', level=logging.ERROR)
+        print(f'error: {message}', file=sys.stderr)
         return 1
     return 0
 

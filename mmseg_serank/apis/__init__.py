@@ -1,21 +1,18 @@
-"""Python APIs of the plugin: IRSTD inference (mmseg's APIs route here for IRSTD
-configs) and strict checkpoint loading."""
+"""Python APIs of the plugin: IRSTD inference, the documented way to run the
+project's configs from Python (see :mod:`.inference` for what mmseg's own
+APIs do with them)."""
 from ..datasets import irstd_dataset_meta
-from .checkpoint import CHECKPOINT_ERRORS, CheckpointMismatchError, load_checkpoint_strict
 from .inference import (
     IRSTDInferencer,
     checkpoint_dataset_meta,
+    inference_irstd_model,
     inference_pipeline,
     init_irstd_model,
-    is_irstd_config,
     load_irstd_weights,
-    prepare_irstd_data,
     probability_and_mask,
 )
 
 __all__ = [
-    'CHECKPOINT_ERRORS', 'CheckpointMismatchError', 'IRSTDInferencer',
-    'checkpoint_dataset_meta', 'inference_pipeline', 'init_irstd_model', 'irstd_dataset_meta',
-    'is_irstd_config', 'load_checkpoint_strict', 'load_irstd_weights', 'prepare_irstd_data',
-    'probability_and_mask'
+    'IRSTDInferencer', 'checkpoint_dataset_meta', 'inference_irstd_model', 'inference_pipeline',
+    'init_irstd_model', 'irstd_dataset_meta', 'load_irstd_weights', 'probability_and_mask'
 ]

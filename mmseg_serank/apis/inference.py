@@ -1,42 +1,47 @@
-"""mmseg's inference APIs for IRSTD models, and what tools/infer.py shares with them.
+"""The plugin's inference APIs for IRSTD configs, and what tools/infer.py shares with them.
 
-The project's pipelines load images with ``LoadIRImageFromFile`` and masks with
-``LoadIRAnnotations``. mmseg 1.2.2's inference code knows only its own loaders
-(``inference_model`` strips ``LoadAnnotations`` alone and swaps the first step
-for ``LoadImageFromNDArray``; ``MMSegInferencer`` looks for
-``LoadImageFromFile``) and falls back to another data set's classes
-(STARE or Cityscapes) when a checkpoint has no ``dataset_meta``. The functions
-here build the inference pipeline of an IRSTD config (annotation loaders
-dropped, the IR loader accepting paths and arrays alike) and load weights with
-the IRSTD ``dataset_meta`` as the fallback; :mod:`mmseg_serank.compat` routes
-``init_model``, ``inference_model`` and ``MMSegInferencer`` here for configs
-that use the IR loader, so mmseg's own calls give the same answers as
-``tools/infer.py``.
+mmseg 1.2.2's ``inference_model`` serves the project's configs unchanged on
+image files of one size (the IR transforms skip missing masks), but
+``init_model`` loads non-strictly and labels a checkpoint without
+``dataset_meta`` with STARE or Cityscapes classes, ``inference_model`` swaps
+the IR loader for ``LoadImageFromNDArray`` on arrays (no bit-depth or channel
+handling, and in place in ``model.cfg``) and stacks a list into one batch
+(images of different sizes fail), and ``MMSegInferencer`` needs a
+``LoadImageFromFile`` step and draws from a second OpenCV decoding of each
+file (``None`` for a float TIFF). The documented way is therefore
+:func:`init_irstd_model` / :func:`inference_irstd_model` and
+:class:`IRSTDInferencer` (registered in mmseg's ``INFERENCERS``): the IR
+loader on paths and arrays alike, strict loading as in ``tools/test.py``, the
+IRSTD classes when a checkpoint carries none, any mix of image sizes.
 """
 import copy
+import os
+import os.path as osp
 import warnings
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmcv.transforms import Compose
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.runner.checkpoint import load_state_dict
 from mmseg.apis import MMSegInferencer
 from mmseg.registry import INFERENCERS, MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
 
+from ..checkpoint import check_fit, read_checkpoint
 from ..datasets import irstd_dataset_meta
-from .checkpoint import check_fit
+from ..datasets.transforms.loading import LoadIRImageFromFile
 
 __all__ = [
-    'IRSTDInferencer', 'checkpoint_dataset_meta', 'inference_pipeline', 'init_irstd_model',
-    'is_irstd_config', 'load_irstd_weights', 'prepare_irstd_data', 'probability_and_mask'
+    'IRSTDInferencer', 'checkpoint_dataset_meta', 'inference_irstd_model', 'inference_pipeline',
+    'init_irstd_model', 'load_irstd_weights', 'probability_and_mask'
 ]
+
+ImageInput = Union[str, os.PathLike, np.ndarray]
 
 #: Image loaders of the project's pipelines (replaced for inference).
 IR_IMAGE_LOADERS = ('LoadIRImageFromFile', 'IRInferencerLoader')
@@ -48,18 +53,6 @@ ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadIRAnnotations', 'BinarizeMask',
 def _step_type(step: dict) -> str:
     """Registered name of a pipeline step, without a scope prefix."""
     return str(step.get('type', '')).split('.')[-1]
-
-
-def _pipelines(cfg: Union[Config, ConfigDict]) -> List[Sequence[dict]]:
-    dataloader = cfg.get('test_dataloader') or {}
-    dataset = dataloader.get('dataset') or {}
-    return [p for p in (cfg.get('test_pipeline'), dataset.get('pipeline')) if p]
-
-
-def is_irstd_config(cfg: Union[Config, ConfigDict]) -> bool:
-    """Whether the config's test pipeline loads images with the IR loader."""
-    return any(_step_type(step) in IR_IMAGE_LOADERS
-               for pipeline in _pipelines(cfg) for step in pipeline)
 
 
 def inference_pipeline(pipeline_cfg: Sequence[dict],
@@ -99,7 +92,8 @@ def load_irstd_weights(model: nn.Module, checkpoint: Dict[str, Any],
     set ``model.dataset_meta``.
 
     The one place where every inference path (``tools/infer.py``,
-    ``init_model``, the inferencers) puts weights into an IRSTD model. A
+    :func:`init_irstd_model`, :class:`IRSTDInferencer`) puts weights into an
+    IRSTD model. A
     checkpoint that does not fit raises :class:`CheckpointMismatchError`
     naming the first problems, instead of leaving random weights behind a
     "size mismatch" warning as mmengine's loader does.
@@ -112,7 +106,9 @@ def init_irstd_model(config: Union[str, Path, Config],
                      checkpoint: Optional[str] = None,
                      device: str = 'cuda:0',
                      cfg_options: Optional[dict] = None) -> nn.Module:
-    """``mmseg.apis.init_model`` for IRSTD configs: same model, IRSTD meta fallback."""
+    """``mmseg.apis.init_model`` for IRSTD configs: the same model, loaded strictly
+    (a misfit checkpoint is a :class:`CheckpointMismatchError` with its hint, as
+    in ``tools/test.py``), with the IRSTD classes when the checkpoint has none."""
     if isinstance(config, (str, Path)):
         config = Config.fromfile(str(config))
     elif not isinstance(config, Config):
@@ -128,31 +124,36 @@ def init_irstd_model(config: Union[str, Path, Config],
     if checkpoint is None:
         model.dataset_meta = irstd_dataset_meta()
     else:
-        load_irstd_weights(model, _load_checkpoint(str(checkpoint), map_location='cpu'),
-                           str(checkpoint))
+        load_irstd_weights(model, read_checkpoint(str(checkpoint)), str(checkpoint))
     model.cfg = config
     model.to(device)
     model.eval()
     return model
 
 
-def prepare_irstd_data(imgs: Union[str, np.ndarray, Sequence[Union[str, np.ndarray]]],
-                       model: nn.Module) -> Tuple[dict, bool]:
-    """``mmseg.apis.inference_model``'s data preparation for IRSTD configs.
+def inference_irstd_model(model: nn.Module,
+                          imgs: Union[ImageInput, Sequence[ImageInput]]
+                          ) -> Union[SegDataSample, List[SegDataSample]]:
+    """``mmseg.apis.inference_model`` for IRSTD configs.
 
-    Paths and arrays go through the same IR loader (an array is taken as
+    Paths and arrays go through the config's IR loader (an array is taken as
     ``cv2.imread(path, cv2.IMREAD_UNCHANGED)`` returns its file: grey, BGR or
-    BGRA, any bit depth), and ``model.cfg`` is left unchanged.
+    BGRA, any bit depth), one image at a time, so a list may mix sizes
+    (mmseg stacks a list into one batch); ``model.cfg`` is left unchanged.
+
+    Returns:
+        One result for one image, a list of results for a list or tuple.
     """
     is_batch = isinstance(imgs, (list, tuple))
-    pipeline = inference_pipeline(model.cfg.test_pipeline)
-    data = defaultdict(list)
-    for img in (imgs if is_batch else [imgs]):
-        sample = pipeline(dict(img=img) if isinstance(img, np.ndarray)
-                          else dict(img_path=str(img)))
-        data['inputs'].append(sample['inputs'])
-        data['data_samples'].append(sample['data_samples'])
-    return data, is_batch
+    pipeline = inference_pipeline(model.cfg.test_dataloader.dataset.pipeline)
+    results = []
+    with torch.no_grad():
+        for img in (imgs if is_batch else [imgs]):
+            sample = pipeline(dict(img=img) if isinstance(img, np.ndarray)
+                              else dict(img_path=os.fspath(img)))
+            results.extend(model.test_step(dict(inputs=[sample['inputs']],
+                                                data_samples=[sample['data_samples']])))
+    return results if is_batch else results[0]
 
 
 def probability_and_mask(result: SegDataSample) -> Tuple[np.ndarray, np.ndarray]:
@@ -171,18 +172,42 @@ def probability_and_mask(result: SegDataSample) -> Tuple[np.ndarray, np.ndarray]
     return probability.numpy(), mask.numpy()
 
 
+class ImageKeepingPipeline(Compose):
+    """A pipeline that also leaves the image its IR loader decoded in each
+    sample's metainfo (``ir_image``, BGR), so the inferencer draws on the
+    image the model saw instead of decoding the file a second time."""
+
+    def __call__(self, data: Any) -> Optional[dict]:
+        image = None
+        for transform in self.transforms:
+            data = transform(data)
+            if data is None:
+                return None
+            if image is None and isinstance(transform, LoadIRImageFromFile):
+                image = data['img']
+        data['data_samples'].set_metainfo(dict(ir_image=image))
+        return data
+
+
+def displayable_rgb(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 of the IR loader's BGR image (float32 with ``to_float32``)."""
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image[..., ::-1])
+
+
 @INFERENCERS.register_module()
 class IRSTDInferencer(MMSegInferencer):
     """``MMSegInferencer`` for IRSTD configs: the IR loader on paths and arrays,
-    no mask needed, IRSTD classes when the checkpoint carries none.
-
-    ``MMSegInferencer(model=CONFIG, weights=CKPT)`` behaves the same for IRSTD
-    configs once :mod:`mmseg_serank` is imported (see :mod:`mmseg_serank.compat`).
+    no mask needed, strict loading, IRSTD classes when the checkpoint carries
+    none, and pictures drawn on the image the IR loader decoded (any format
+    it reads, e.g. 16-bit PNG or float TIFF).
     """
 
     def _init_pipeline(self, cfg: Config) -> Compose:
-        return inference_pipeline(cfg.test_dataloader.dataset.pipeline,
-                                  loader='IRInferencerLoader')
+        steps = inference_pipeline(cfg.test_dataloader.dataset.pipeline,
+                                   loader='IRInferencerLoader').transforms
+        return ImageKeepingPipeline(steps)
 
     def _load_weights_to_model(self, model: nn.Module, checkpoint: Optional[dict],
                                cfg: Optional[Config]) -> None:
@@ -192,3 +217,34 @@ class IRSTDInferencer(MMSegInferencer):
             model.dataset_meta = irstd_dataset_meta()
         else:
             load_irstd_weights(model, checkpoint)
+
+    def visualize(self, inputs: list, preds: List[SegDataSample], return_vis: bool = False,
+                  show: bool = False, wait_time: int = 0, img_out_dir: str = '',
+                  opacity: float = 0.8,
+                  with_labels: Optional[bool] = True) -> Optional[List[np.ndarray]]:
+        """Draw each prediction on its ``ir_image``; files are named as mmseg
+        names them (the input's file name, or a counter for arrays)."""
+        if not (show or img_out_dir or return_vis):
+            return None
+        self.visualizer.set_dataset_meta(**self.model.dataset_meta)
+        self.visualizer.alpha = opacity
+        drawings = []
+        for item, pred in zip(inputs, preds):
+            name = (osp.basename(os.fspath(item)) if isinstance(item, (str, os.PathLike))
+                    else f'{self.num_visualized_imgs:08d}_vis.jpg')
+            self.visualizer.add_datasample(
+                name, displayable_rgb(pred.ir_image), pred, show=show, wait_time=wait_time,
+                draw_gt=False, draw_pred=True,
+                out_file=osp.join(img_out_dir, name) if img_out_dir else None,
+                with_labels=with_labels)
+            if return_vis:
+                drawings.append(self.visualizer.get_image())
+            self.num_visualized_imgs += 1
+        return drawings if return_vis else None
+
+    def postprocess(self, preds: List[SegDataSample], visualization: List[np.ndarray],
+                    return_datasample: bool = False, pred_out_dir: str = '') -> dict:
+        """mmseg's results, without the decoded images kept for drawing."""
+        for pred in preds:
+            pred.pop('ir_image', None)
+        return super().postprocess(preds, visualization, return_datasample, pred_out_dir)

@@ -15,7 +15,7 @@ from typing import Any, Dict
 
 from torch import Tensor
 
-from ..compat import CheckpointSecurityError, load_checkpoint_safely
+from .loading import load_checkpoint_safely
 
 __all__ = ['AUTHORS_SUFFIXES', 'read_authors_state_dict', 'strip_wrapper_prefixes']
 
@@ -54,19 +54,15 @@ def read_authors_state_dict(path: str) -> 'OrderedDict[str, Tensor]':
         ValueError: the file name, the kind of file or its content is not
             one of the authors' forms; the message names the file.
         CheckpointFormatError: the file is empty, truncated or not a checkpoint.
+        CheckpointSecurityError: the file pickles more than weights (refused
+            as by every tool, see :mod:`.loading`).
     """
     if not path.endswith(AUTHORS_SUFFIXES):
         raise ValueError(f'{path}: expected one of {", ".join(AUTHORS_SUFFIXES)} '
                          '(the files the authors\' code writes)')
     if not osp.isfile(path):
         raise ValueError(f'{path}: no such file')
-    try:
-        checkpoint = load_checkpoint_safely(path, map_location='cpu')
-    except CheckpointSecurityError as error:
-        raise ValueError(
-            f'{error} (The authors\' training code saves only tensors, numbers and '
-            'numpy values; this file holds something else, e.g. a whole pickled model, '
-            'so re-save its state_dict where that code runs.)') from None
+    checkpoint = load_checkpoint_safely(path, map_location='cpu')
     weights = _weights(checkpoint, path)
     state: OrderedDict[str, Tensor] = OrderedDict()
     for raw_key, value in weights.items():

@@ -12,12 +12,11 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..apis.checkpoint import fit_problems
-from ..compat import CheckpointFormatError
 from ..datasets.irstd_dataset import IRSTDDataset
-from ..engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomically
 from .authors import read_authors_state_dict
+from .fitting import CHECKPOINT_ERRORS, checkpoint_error_message, fit_problems
 from .peers import get_peer, repo_config
+from .saving import check_replaceable, save_atomically
 
 __all__ = ['check_complete', 'check_not_converted', 'rename_keys', 'run_converter',
            'same_file', 'shape_model']
@@ -127,7 +126,10 @@ def run_converter(name: str, argv: Optional[Sequence[str]] = None) -> int:
         check_not_converted(source, args.src, model, args.config)
         converted = peer.convert(source)
         check_complete(converted, model, args.config)
-    except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
+    except CHECKPOINT_ERRORS as error:  # the message names the file, as in every tool
+        print(f'error: {checkpoint_error_message(error)}', file=sys.stderr)
+        return 1
+    except (KeyError, ValueError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'error: {args.src}: {message}', file=sys.stderr)
         return 1

@@ -12,8 +12,8 @@ from typing import Callable, Dict, List, Tuple
 import torch
 from torch import Tensor
 
-from ..compat import CheckpointSecurityError, load_checkpoint_safely
 from ..models.layers import sinusoidal_position_term
+from .loading import load_checkpoint_safely
 
 __all__ = ['convert_state_dict', 'load_source', 'map_key']
 
@@ -120,13 +120,7 @@ def convert_state_dict(source: Dict[str, Tensor]) -> Tuple['OrderedDict[str, Ten
 
 def load_source(path: str) -> Dict[str, Tensor]:
     """The reference state dict in ``path``, read without running pickled code."""
-    try:
-        checkpoint = load_checkpoint_safely(path, map_location='cpu')
-    except CheckpointSecurityError as error:
-        raise ValueError(
-            f'{error} (The official code saves only tensors, numbers and numpy '
-            'values; this file holds something else, e.g. a whole pickled model, '
-            'so re-save its state_dict where the official code runs.)') from None
+    checkpoint = load_checkpoint_safely(path, map_location='cpu')
     if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
         checkpoint = checkpoint['state_dict']
     if not isinstance(checkpoint, dict) or not all(

@@ -6,6 +6,12 @@ DistributedDataParallel, which torch rejects for CPU modules. CPU jobs (CI,
 laptops, the 2-process test) therefore cannot start. Without CUDA we
 initialise the process group with gloo and drop ``device_ids`` for modules
 that live on the CPU; with CUDA nothing changes.
+
+Both are replacements of mmengine functions, so they are never made on
+import: ``tools/train.py`` and ``tools/test.py`` call
+:func:`enable_cpu_distributed` for a job started with a launcher. A job
+started otherwise (``mim train mmseg``, which runs mmseg's own script) calls
+it from a module of its own named in ``custom_imports``.
 """
 import functools
 from typing import Any, Callable
@@ -14,6 +20,8 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils
 from mmengine.model.wrappers import distributed as mm_ddp
+
+__all__ = ['enable_cpu_distributed']
 
 _PATCHED_FLAG = '_mmseg_serank_cpu_patch'
 
@@ -45,8 +53,8 @@ def _ddp_init_without_cpu_device_ids(
     return init
 
 
-def patch_cpu_distributed() -> None:
-    """Apply both CPU fixes once; the CUDA paths are left untouched."""
+def enable_cpu_distributed() -> None:
+    """Apply both CPU fixes once; without effect where CUDA is available."""
     if not getattr(dist_utils._init_dist_pytorch, _PATCHED_FLAG, False):
         dist_utils._init_dist_pytorch = _init_cpu_process_group(
             dist_utils._init_dist_pytorch)

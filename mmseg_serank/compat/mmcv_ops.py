@@ -1,11 +1,12 @@
 """Let mmseg import under mmcv-lite, which ships no compiled ``mmcv._ext``.
 
-mmseg 1.2.2 imports ``mmcv.ops`` (``point_sample``, ``sigmoid_focal_loss``,
-...) at module import time, although SeRankDet and the IRSTD pipeline call no
-compiled op. ``mmcv.ops`` only fetches ``mmcv._ext`` and checks that named
-functions exist, so a stand-in module whose every attribute is a function
-raising :class:`CompiledOpUnavailableError` makes the import succeed while
-any real use of a compiled op still fails loudly.
+Upstream: open-mmlab/mmsegmentation#871. mmseg 1.2.2 imports ``mmcv.ops``
+(``point_sample``, ``sigmoid_focal_loss``, ...) at module import time,
+although SeRankDet and the IRSTD pipeline call no compiled op. ``mmcv.ops``
+only fetches ``mmcv._ext`` and checks that named functions exist, so a
+stand-in module whose every attribute is a function raising
+:class:`CompiledOpUnavailableError` makes the import succeed while any real
+use of a compiled op still fails loudly. With full mmcv nothing is installed.
 """
 import importlib.machinery
 import importlib.util
@@ -48,8 +49,9 @@ class _MissingCompiledOps(types.ModuleType):
         return unavailable
 
 
-def patch_mmcv_ops() -> bool:
-    """Install the stand-in when compiled ops are missing.
+def provide_mmcv_ext() -> bool:
+    """Install the stand-in when compiled ops are missing (mmcv-lite); with
+    full mmcv nothing is done.
 
     Returns:
         bool: True if the stand-in was installed (now or earlier).

@@ -30,8 +30,9 @@ from mmengine.runner.checkpoint import load_state_dict
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..compat.checkpoint import load_checkpoint_safely
-from ..engine.hooks.atomic_checkpoint_hook import check_replaceable
+from ..checkpoint.fitting import check_fit
+from ..checkpoint.loading import read_checkpoint
+from ..checkpoint.saving import check_replaceable
 from ..models.data_preprocessor import bgr_to_grey
 from ..models.decode_heads.multi_output_head import MultiOutputHead
 from ..models.layers.serank_attention import rank_positions
@@ -211,21 +212,14 @@ def load_segmentor(config: str, checkpoint: str,
     written by tools/deploy/reparameterize.py (``meta.deploy``) load into the
     deploy form directly, their eval form is gone, so the first item is None.
     Models without one (the peer networks) are exported as trained: both
-    items are the same model. Keys must match exactly (``strict``).
+    items are the same model. Read and fitted (strictly) by the checkpoint
+    wing, so a file gets the error and hint every tool gives for it.
     """
     cfg = exportable_config(config, cfg_options)  # before reading a large checkpoint
-    state = load_checkpoint_safely(checkpoint, map_location='cpu')
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint}: not a checkpoint (a {type(state).__name__})')
-    is_deploy = bool((state.get('meta') or {}).get('deploy'))
-    state_dict = state.get('state_dict', state)
-    state_dict = {key[len('module.'):] if key.startswith('module.') else key: value
-                  for key, value in state_dict.items()}
+    state = read_checkpoint(checkpoint)
+    is_deploy = isinstance(state, dict) and bool((state.get('meta') or {}).get('deploy'))
     model = _build(cfg, deploy=is_deploy)
-    try:
-        load_state_dict(model, state_dict, strict=True)
-    except RuntimeError as error:
-        raise ValueError(f'{checkpoint} does not fit the model of {config}: {error}') from None
+    load_state_dict(model, check_fit(model, state, checkpoint), strict=True)
     if is_deploy:
         return None, model
     if not has_deploy_form(cfg):

@@ -34,7 +34,7 @@ def add_cfg_options(parser) -> None:
 def check_output_file(path: str, option: str) -> None:
     """Stop with a one-line error unless ``path`` can be written: its folder exists
     and takes new files, and ``path`` is absent or a regular file."""
-    from ..engine.hooks.atomic_checkpoint_hook import check_replaceable
+    from ..checkpoint.saving import check_replaceable
     folder = Path(path).absolute().parent
     if not folder.is_dir():
         kind = 'is not a folder' if folder.exists() else 'does not exist'
@@ -51,7 +51,7 @@ def check_output_file(path: str, option: str) -> None:
 
 def write_output_file(data: bytes, path: str, option: str) -> None:
     """``data`` into ``path`` atomically (an earlier file stays whole on failure)."""
-    from ..engine.hooks.atomic_checkpoint_hook import write_atomically
+    from ..checkpoint.saving import write_atomically
     try:
         write_atomically(data, path)
     except OSError as error:

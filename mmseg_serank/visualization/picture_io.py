@@ -13,7 +13,7 @@ import tempfile
 import cv2
 import numpy as np
 
-from ..engine.hooks.atomic_checkpoint_hook import write_atomically
+from ..checkpoint.saving import write_atomically
 
 __all__ = ['prepare_picture_dir', 'write_file', 'write_picture']
 

@@ -1,8 +1,10 @@
-"""mmseg's own inference APIs on every config of the project, paths and arrays.
+"""The documented inference APIs on every config of the project, paths and arrays.
 
-``mmseg.apis.init_model`` / ``inference_model`` and ``MMSegInferencer`` are
-called exactly as mmseg documents them; the checkpoints carry no
-``dataset_meta`` (as converted or old files), so the IRSTD fallback is tested.
+``init_irstd_model`` / ``inference_irstd_model`` and ``IRSTDInferencer`` (the
+plugin's own, see docs/en/user_guides/inference.md), and mmseg's
+``inference_model`` where it serves the configs unchanged (image files); the
+checkpoints carry no ``dataset_meta`` (as converted or old files), so the
+IRSTD fallback is tested.
 """
 from pathlib import Path
 
@@ -13,15 +15,19 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
+from mmseg_serank.apis import (
+    IRSTDInferencer,
+    inference_irstd_model,
+    init_irstd_model,
+    irstd_dataset_meta,
+    probability_and_mask,
+)
+from mmseg_serank.datasets import IRSTDDataset
 
 # isort: split
-from mmseg.apis import MMSegInferencer, inference_model, init_model
+from mmseg.apis import inference_model
 from mmseg.registry import INFERENCERS, MODELS, TRANSFORMS
 from mmseg.visualization import SegLocalVisualizer
-
-from mmseg_serank.apis import IRSTDInferencer, irstd_dataset_meta, probability_and_mask
-from mmseg_serank.datasets import IRSTDDataset
 
 from tiny_configs import shrink_model
 
@@ -62,36 +68,76 @@ def assert_same_result(first, second) -> None:
 
 
 @pytest.mark.parametrize('config_path', CONFIGS)
-def test_mmseg_inference_apis_work_on_paths_and_arrays(config_path, tmp_path):
+def test_documented_inference_apis_work_on_paths_and_arrays(config_path, tmp_path):
     cfg = tiny_config(config_path)
     checkpoint = save_random_checkpoint(cfg, tmp_path / 'model.pth')
     array = write_image(tmp_path / 'frame.png')
-    model = init_model(cfg, str(checkpoint), device='cpu')
+    model = init_irstd_model(cfg, str(checkpoint), device='cpu')
     assert model.dataset_meta == irstd_dataset_meta()
 
-    from_path = inference_model(model, str(tmp_path / 'frame.png'))
-    from_array = inference_model(model, array)
-    again_from_path = inference_model(model, str(tmp_path / 'frame.png'))
+    from_path = inference_irstd_model(model, str(tmp_path / 'frame.png'))
+    from_array = inference_irstd_model(model, array)
+    again_from_path = inference_irstd_model(model, tmp_path / 'frame.png')
     assert from_path.seg_logits.data.shape[-2:] == (45, 71)
     assert_same_result(from_path, from_array)
     assert_same_result(from_path, again_from_path)  # model.cfg left unchanged
+    # mmseg's own inference_model serves image files of the configs unchanged.
+    assert_same_result(from_path, inference_model(model, str(tmp_path / 'frame.png')))
 
-    inferencer = MMSegInferencer(model=cfg, weights=str(checkpoint), device='cpu')
+    inferencer = IRSTDInferencer(model=cfg, weights=str(checkpoint), device='cpu')
     predictions = inferencer([str(tmp_path / 'frame.png'), array], return_datasamples=True)
     for prediction in predictions:
         assert_same_result(from_path, prediction)
+        assert 'ir_image' not in prediction  # kept for drawing only
     assert inferencer.model.dataset_meta == irstd_dataset_meta()
 
 
 def test_grey_16_bit_array_is_loaded_like_its_file(tmp_path):
     cfg = tiny_config(SERANKDET_DEMO)
-    model = init_model(cfg, str(save_random_checkpoint(cfg, tmp_path / 'm.pth')), device='cpu')
+    model = init_irstd_model(cfg, str(save_random_checkpoint(cfg, tmp_path / 'm.pth')),
+                             device='cpu')
     frame = np.random.default_rng(1).integers(1000, 1400, (40, 52), dtype=np.uint16)
     frame[10:13, 20:23] = 9000
     cv2.imwrite(str(tmp_path / 'frame16.png'), frame)
-    from_path = inference_model(model, str(tmp_path / 'frame16.png'))
-    assert_same_result(from_path, inference_model(model, frame))
-    assert_same_result(from_path, inference_model(model, [frame])[0])
+    from_path = inference_irstd_model(model, str(tmp_path / 'frame16.png'))
+    assert_same_result(from_path, inference_irstd_model(model, frame))
+    assert_same_result(from_path, inference_irstd_model(model, [frame])[0])
+
+
+def test_a_list_of_images_of_different_sizes_is_inferred_one_by_one(tmp_path):
+    """mmseg's inference_model stacks a list into one batch and fails on sizes
+    that differ; the plugin's function takes them one at a time."""
+    cfg = tiny_config(SERANKDET_DEMO)
+    model = init_irstd_model(cfg, str(save_random_checkpoint(cfg, tmp_path / 'm.pth')),
+                             device='cpu')
+    small = write_image(tmp_path / 'small.png', shape=(45, 71), seed=1)
+    write_image(tmp_path / 'large.png', shape=(64, 50), seed=2)
+    results = inference_irstd_model(model, [str(tmp_path / 'small.png'),
+                                            str(tmp_path / 'large.png'), small])
+    assert [r.seg_logits.data.shape[-2:] for r in results] == [(45, 71), (64, 50), (45, 71)]
+    for result, path in zip(results, ('small.png', 'large.png')):
+        assert_same_result(result, inference_irstd_model(model, str(tmp_path / path)))
+    assert_same_result(results[0], results[2])
+
+
+def test_inferencer_draws_a_float32_tiff_from_the_ir_loaders_image(tmp_path):
+    """OpenCV's colour decoding (mmseg's drawing) gives None for a float TIFF,
+    which the IR loader reads; the picture is drawn from the loader's image."""
+    cfg = tiny_config(SERANKDET_DEMO)
+    checkpoint = save_random_checkpoint(cfg, tmp_path / 'm.pth')
+    frame = np.random.default_rng(3).random((40, 52), dtype=np.float32) * 100
+    frame[10:13, 20:23] = 400
+    assert cv2.imwrite(str(tmp_path / 'float32.tif'), frame)
+    inferencer = IRSTDInferencer(model=cfg, weights=str(checkpoint), device='cpu')
+    result = inferencer(str(tmp_path / 'float32.tif'), out_dir=str(tmp_path / 'vis'),
+                        return_vis=True)
+    picture = cv2.imread(str(tmp_path / 'vis' / 'vis' / 'float32.tif'))
+    assert picture is not None
+    assert result['visualization'].shape == picture.shape  # one input: one picture
+    loaded = inference_irstd_model(init_irstd_model(cfg, str(checkpoint), device='cpu'),
+                                   str(tmp_path / 'float32.tif'))
+    np.testing.assert_array_equal(result['predictions'],  # one input: its mask
+                                  loaded.pred_sem_seg.data[0].numpy())
 
 
 def test_irstd_inferencer_is_registered_and_targets_are_drawn_visibly(tmp_path):

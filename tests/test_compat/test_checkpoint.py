@@ -10,7 +10,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmseg_serank.compat import (
+from mmseg_serank.checkpoint import (
     CheckpointFormatError,
     CheckpointSecurityError,
     load_checkpoint_safely,

@@ -14,10 +14,7 @@ import torch
 from test_models.test_peer_parity import authors_state, load_fixture
 from test_tools.conftest import DEMO_CONFIG, REPO_ROOT, tiny_model_options
 
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import (
-    NotARegularFileError,
-    save_atomically,
-)
+from mmseg_serank.checkpoint import NotARegularFileError, save_atomically
 
 
 def run_failing_tool(args) -> subprocess.CompletedProcess:

@@ -13,9 +13,9 @@ import torch
 from mmengine.fileio.backends import local_backend
 from mmengine.runner import load_checkpoint
 
-from mmseg_serank.apis import CheckpointMismatchError
-from mmseg_serank.engine.hooks import AtomicCheckpointHook, atomic_checkpoint_hook
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import NonFiniteStateError, write_atomically
+from mmseg_serank.checkpoint import CheckpointMismatchError, saving, write_atomically
+from mmseg_serank.engine.hooks import AtomicCheckpointHook
+from mmseg_serank.engine.hooks.atomic_checkpoint_hook import NonFiniteStateError
 
 from .conftest import ToyBNRegressor, ToyRegressor
 
@@ -78,7 +78,7 @@ def test_stock_checkpoint_hook_is_not_atomic(make_toy_runner, monkeypatch):
 def test_interrupted_save_keeps_the_previous_checkpoint(make_toy_runner, monkeypatch):
     runner = make_toy_runner(max_iters=3, checkpoint=dict(
         type='AtomicCheckpointHook', interval=1, by_epoch=False, max_keep_ckpts=1))
-    interrupt_writes_to(atomic_checkpoint_hook, 'iter_3.pth', monkeypatch)
+    interrupt_writes_to(saving, 'iter_3.pth', monkeypatch)
     with pytest.raises(OSError, match='simulated'):
         runner.train()
     work_dir = runner.work_dir

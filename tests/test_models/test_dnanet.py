@@ -13,9 +13,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers the models)
-from mmseg_serank.checkpoint import get_peer, run_converter
+from mmseg_serank.checkpoint import get_peer, load_checkpoint_safely, run_converter
 from mmseg_serank.checkpoint.parity import seeded_state
-from mmseg_serank.compat import load_checkpoint_safely
 
 from .conftest import REPO_ROOT
 

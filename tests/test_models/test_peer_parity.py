@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmseg_serank.checkpoint import get_peer, peer_names
+from mmseg_serank.checkpoint import get_peer, load_checkpoint_safely, peer_names
 from mmseg_serank.checkpoint.parity import (
     TOLERANCE,
     build_ours,
     our_probability,
     seeded_state,
 )
-from mmseg_serank.compat import load_checkpoint_safely
 
 FIXTURES = Path(__file__).parent / 'data' / 'peers'
 

@@ -21,8 +21,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers the models)
-from mmseg_serank.checkpoint import get_peer, run_converter
-from mmseg_serank.compat import load_checkpoint_safely
+from mmseg_serank.checkpoint import get_peer, load_checkpoint_safely, run_converter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / 'configs' / 'rdian' / 'rdian_1xb4-1k_sirst-256x256.py'

@@ -16,9 +16,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mmseg_serank.checkpoint import get_peer
+from mmseg_serank.checkpoint import get_peer, load_checkpoint_safely
 from mmseg_serank.checkpoint.conversion import run_converter
-from mmseg_serank.compat import load_checkpoint_safely
 
 from .conftest import REPO_ROOT
 from .test_peer_parity import authors_state, load_fixture

@@ -16,10 +16,9 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mmseg_serank.checkpoint import get_peer
+from mmseg_serank.checkpoint import get_peer, load_checkpoint_safely
 from mmseg_serank.checkpoint.conversion import run_converter
 from mmseg_serank.checkpoint.parity import seeded_state
-from mmseg_serank.compat import load_checkpoint_safely
 
 from .conftest import REPO_ROOT
 

@@ -11,7 +11,7 @@ from typing import Sequence
 import pytest
 import torch
 
-from mmseg_serank.compat import load_checkpoint_safely
+from mmseg_serank.checkpoint import load_checkpoint_safely
 
 from .conftest import DEMO_CONFIG, REPO_ROOT, run_tool, tiny_run_options
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mmseg_serank.compat import load_checkpoint_safely
+from mmseg_serank.checkpoint import load_checkpoint_safely
 
 from .conftest import DEMO_CONFIG, REPO_ROOT, run_tool, tiny_run_options
 

@@ -13,7 +13,7 @@ from typing import Callable
 import pytest
 import torch
 
-from mmseg_serank.compat import load_checkpoint_safely
+from mmseg_serank.checkpoint import load_checkpoint_safely
 
 from .conftest import DEMO_CONFIG, REPO_ROOT, run_tool, tiny_run_options
 
@@ -51,16 +51,24 @@ def test_two_process_gloo_training_keeps_ranks_in_agreement(tiny_synthetic_root,
 
 
 def test_mim_pytorch_launcher_trains_two_processes(tiny_synthetic_root, tmp_path):
-    """`mim train mmseg CONFIG --launcher pytorch --gpus 2`, CPU-only: the
-    plugin falls back from nccl to gloo (no backend override given)."""
+    """`mim train mmseg CONFIG --launcher pytorch --gpus 2`, CPU-only: with
+    enable_cpu_distributed called (from a plugin module in custom_imports, as
+    mmseg's own script does not call it) nccl falls back to gloo (no backend
+    override given)."""
     mim = shutil.which('mim', path=str(Path(sys.executable).parent))
     assert mim is not None, 'openmim is part of the dev stack'
     work_dir = tmp_path / 'mim_ddp'
-    result = run_tool([mim, 'train', 'mmseg', DEMO_CONFIG, '--launcher', 'pytorch',
+    config = tmp_path / 'demo_on_cpu_ddp.py'
+    config.write_text(
+        f"_base_ = ['{DEMO_CONFIG}']\n"
+        "custom_imports = dict(imports=['mmseg_serank', 'cpu_ddp_plugin'],\n"
+        "                      allow_failed_imports=False)\n")
+    result = run_tool([mim, 'train', 'mmseg', config, '--launcher', 'pytorch',
                        '--gpus', '2', '--port', '29618', '--work-dir', work_dir,
                        '--cfg-options', *tiny_run_options(tiny_synthetic_root, max_epochs=1),
                        'train_dataloader.batch_size=2'],
-                      timeout=600, env_extra=dict(PYTHONPATH=str(REPO_ROOT)))
+                      timeout=600,
+                      env_extra=dict(PYTHONPATH=f'{REPO_ROOT}:{Path(__file__).parent}'))
     log = result.stdout + result.stderr
     assert 'Distributed training: True' in log
     assert 'IRSTD/IoU' in log

@@ -16,8 +16,7 @@ import pytest
 import torch
 from test_models.test_peer_parity import authors_state, load_fixture
 
-from mmseg_serank.apis.checkpoint import load_checkpoint_strict
-from mmseg_serank.checkpoint import get_peer, peer_names, run_converter
+from mmseg_serank.checkpoint import get_peer, load_checkpoint_strict, peer_names, run_converter
 from mmseg_serank.checkpoint.parity import build_ours
 
 from .conftest import REPO_ROOT

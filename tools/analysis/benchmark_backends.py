@@ -2,7 +2,7 @@
 
 Usage: python tools/analysis/benchmark_backends.py [--widths 64 16]
        [--sizes 256 512] [--repeats 3] [--threads 2] [--checkpoint CKPT]
-       [--reference-dir SERANKDET_CHECKOUT]
+       [--reference-dir SERANKDET_CHECKOUT] [--int8]
 
 For each width the model of --config is built (random weights unless
 --checkpoint is given; timing does not depend on the values), exported with
@@ -20,9 +20,18 @@ for tools/analysis/verify_reference_parity.py) the width-64 rows add the
 reference implementation in eval mode on the same weights (the reference's
 random initialisation, converted into ours), timed in the same rounds, and a
 last line gives each path's speed-up over the reference.
+
+With --int8 the exported file is also quantised to INT8 with
+tools/deploy/quantize.py's code (NNCF for OpenVINO, the SeRank attentions in
+floating point), calibrated on --int8-samples random raw-pixel images at the
+first size (timing does not depend on the calibration), and timed in the same
+rounds; a line gives its speed-up over OpenVINO f32. Its probability difference
+says nothing about accuracy on random weights: tools/deploy/quantize.py
+measures that on a test set.
 """
 import argparse
 import copy
+import logging
 import os
 import statistics
 import sys
@@ -33,8 +42,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 import torch
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
-from mmseg_serank.apis.checkpoint import CHECKPOINT_ERRORS
+from mmseg_serank.checkpoint import CHECKPOINT_ERRORS
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
 from mmseg_serank.deploy.export import (
     TorchRunner,
@@ -42,6 +50,7 @@ from mmseg_serank.deploy.export import (
     export_onnx,
     load_segmentor,
 )
+from mmseg_serank.deploy.quantize import ATTENTION_PATTERN, quantize_openvino
 from mmseg_serank.deploy.runners import DeployedModelError, one_line
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,6 +60,8 @@ DEFAULT_CONFIG = 'configs/serankdet/serankdet_1xb4-1500e_sirst-512x512.py'
 # Longest error message printed (a checkpoint of another width lists every tensor).
 MAX_MESSAGE = 600
 REFERENCE_PATH = 'reference (GrokCV/SeRankDet), eval'
+OPENVINO_PATH = 'OpenVINO (f32)'
+INT8_PATH = 'OpenVINO INT8 (NNCF)'
 
 
 class ChannelsLastRunner(TorchRunner):
@@ -87,9 +98,26 @@ def width_options(width: int) -> dict:
     return {'model.backbone.base_channels': width}  # the head follows (IRSTDEncoderDecoder)
 
 
+def int8_runner(onnx_path: str, threads: int, samples: int, size: int) -> OpenVINORunner:
+    """The exported file quantised as tools/deploy/quantize.py does, on random
+    calibration images, saved beside it."""
+    import nncf
+    import openvino as ov
+    nncf.set_log_level(logging.ERROR)
+    generator = np.random.default_rng(0)
+    images = [generator.uniform(0, 255, (1, 3, size, size)).astype(np.float32)
+              for _ in range(samples)]
+    path = os.path.splitext(onnx_path)[0] + '_int8.xml'
+    ov.save_model(quantize_openvino(onnx_path, images, ignored_patterns=[ATTENTION_PATTERN]),
+                  path, compress_to_fp16=False)
+    return OpenVINORunner(path, num_threads=threads)
+
+
 def build_paths(config: str, width: int, checkpoint: str, threads: int,
-                onnx_path: str, reference_dir: Optional[str] = None
+                onnx_path: str, reference_dir: Optional[str] = None,
+                int8: Optional[dict] = None
                 ) -> Dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Every path to time, by name; ``int8``: int8_runner's samples and size."""
     reference = None
     if checkpoint:
         model, deployed = load_segmentor(config, checkpoint, width_options(width))
@@ -110,13 +138,15 @@ def build_paths(config: str, width: int, checkpoint: str, threads: int,
     paths = {'PyTorch eval form': TorchRunner(eval_form)}
     if reference is not None:
         paths[REFERENCE_PATH] = ReferenceRunner(reference, eval_form)
-    return {
-        **paths,
+    paths.update({
         'PyTorch deploy form': TorchRunner(deploy_form),
         'PyTorch deploy, channels_last': ChannelsLastRunner(copy.deepcopy(deploy_form)),
         'ONNX Runtime': OnnxRuntimeRunner(onnx_path, num_threads=threads),
-        'OpenVINO (f32)': OpenVINORunner(onnx_path, num_threads=threads),
-    }
+        OPENVINO_PATH: OpenVINORunner(onnx_path, num_threads=threads),
+    })
+    if int8:
+        paths[INT8_PATH] = int8_runner(onnx_path, threads, **int8)
+    return paths
 
 
 def measure(paths: Dict[str, Callable], image: np.ndarray, repeats: int) -> List[dict]:
@@ -149,13 +179,18 @@ def main() -> int:
     parser.add_argument('--reference-dir',
                         help='GrokCV/SeRankDet checkout: also time the reference (width 64, '
                              'random weights only)')
+    parser.add_argument('--int8', action='store_true',
+                        help='also time the exported file quantised to INT8 (NNCF, OpenVINO)')
+    parser.add_argument('--int8-samples', type=int, default=8,
+                        help='random calibration images for --int8 (default 8)')
     args = parser.parse_args()
     if args.reference_dir and args.checkpoint:
         parser.error('--reference-dir runs on random weights; leave out --checkpoint')
-    for option in ('widths', 'sizes', 'repeats', 'threads'):
+    for option in ('widths', 'sizes', 'repeats', 'threads', 'int8_samples'):
         values = getattr(args, option)
         if any(value < 1 for value in (values if isinstance(values, list) else [values])):
-            print(f'error: --{option} must be >= 1, got {values}', file=sys.stderr)
+            print(f'error: --{option.replace("_", "-")} must be >= 1, got {values}',
+                  file=sys.stderr)
             return 1
     if not os.path.isfile(args.config):
         print(f'error: --config {args.config} does not exist', file=sys.stderr)
@@ -175,8 +210,11 @@ def main() -> int:
             try:
                 paths = build_paths(args.config, width, args.checkpoint, args.threads,
                                     os.path.join(directory, f'w{width}.onnx'),
-                                    args.reference_dir)
-            except CHECKPOINT_ERRORS + (ValueError, OSError, DeployedModelError) as error:
+                                    args.reference_dir,
+                                    dict(samples=args.int8_samples, size=args.sizes[0])
+                                    if args.int8 else None)
+            except CHECKPOINT_ERRORS + (ImportError, ValueError, OSError,
+                                        DeployedModelError) as error:
                 text = one_line(error)
                 if len(text) > MAX_MESSAGE:
                     text = text[:MAX_MESSAGE] + ' ...'
@@ -200,6 +238,10 @@ def main() -> int:
                     print(f'  width {width}, {size}x{size}, speed-up over the reference: ' +
                           ', '.join(f'{r["path"]} {reference_row["median"] / r["median"]:.2f}x'
                                     for r in rows if r is not reference_row), flush=True)
+                medians = {row['path']: row['median'] for row in rows}
+                if INT8_PATH in medians:
+                    print(f'  width {width}, {size}x{size}, INT8 over OpenVINO f32: '
+                          f'{medians[OPENVINO_PATH] / medians[INT8_PATH]:.2f}x', flush=True)
     return 0
 
 

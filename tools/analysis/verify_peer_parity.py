@@ -29,7 +29,7 @@ import sys
 import torch
 
 import mmseg_serank  # noqa: F401  (registers the models)
-from mmseg_serank.checkpoint import get_peer, peer_names
+from mmseg_serank.checkpoint import get_peer, peer_names, save_atomically
 from mmseg_serank.checkpoint.parity import (
     CHECK_SHAPES,
     FIXTURE_SHAPES,
@@ -39,7 +39,6 @@ from mmseg_serank.checkpoint.parity import (
     parity_inputs,
     seeded_state,
 )
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import save_atomically
 
 FIXTURE_DIR = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'tests',
                        'test_models', 'data', 'peers')

@@ -52,8 +52,11 @@ from typing import Tuple
 
 from mmengine.config import DictAction
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
-from mmseg_serank.apis.checkpoint import CHECKPOINT_ERRORS
+from mmseg_serank.checkpoint import (
+    CHECKPOINT_ERRORS,
+    check_replaceable,
+    checkpoint_error_message,
+)
 from mmseg_serank.deploy.export import (
     CHECK_SIZES,
     OPSET,
@@ -67,7 +70,6 @@ from mmseg_serank.deploy.export import (
     write_verified_onnx,
 )
 from mmseg_serank.deploy.runners import one_line
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable
 
 # Longest error message printed (a checkpoint of another width lists every tensor).
 MAX_MESSAGE = 600
@@ -128,7 +130,10 @@ def export(args: argparse.Namespace) -> int:
         results = write_verified_onnx(wrapped, args.out, args.tolerance,
                                       sizes=CHECK_SIZES + tuple(args.check_sizes),
                                       opset=args.opset, metadata=identity)
-    except CHECKPOINT_ERRORS + (ValueError, OSError) as error:
+    except CHECKPOINT_ERRORS as error:  # the one answer every tool gives for the file
+        print(f'error: {checkpoint_error_message(error)}', file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as error:
         print(f'error: {error_line(error)}', file=sys.stderr)
         return 1
     print(f'wrote {args.out} (opset {args.opset}, dynamic batch/height/width)')

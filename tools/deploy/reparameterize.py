@@ -21,17 +21,21 @@ from typing import Dict
 
 import torch
 from mmengine.config import DictAction
-from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
-import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
-from mmseg_serank.apis import CHECKPOINT_ERRORS, checkpoint_dataset_meta
+from mmseg_serank.apis import checkpoint_dataset_meta
+from mmseg_serank.checkpoint import (
+    CHECKPOINT_ERRORS,
+    check_replaceable,
+    checkpoint_error_message,
+    load_checkpoint_strict,
+    save_atomically,
+)
 from mmseg_serank.deploy.export import (
     attention_inputs,
     deployable_config,
     first_flip_stage,
 )
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomically
 
 
 def switch_to_deploy(model: torch.nn.Module) -> torch.nn.Module:
@@ -118,9 +122,9 @@ def main() -> int:
         return 1
     model = MODELS.build(cfg.model)
     try:
-        source = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
-    except (*CHECKPOINT_ERRORS, RuntimeError) as error:  # refused, damaged or misfit
-        print(f'error: {args.checkpoint}: {error}', file=sys.stderr)
+        source = load_checkpoint_strict(model, args.checkpoint)
+    except CHECKPOINT_ERRORS as error:  # refused, damaged or misfit: named with a hint
+        print(f'error: {checkpoint_error_message(error)}', file=sys.stderr)
         return 1
     model.eval()
     deployed = switch_to_deploy(copy.deepcopy(model))

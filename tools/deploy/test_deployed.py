@@ -47,13 +47,10 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.checkpoint import check_replaceable, write_atomically
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
 from mmseg_serank.deploy.runners import one_line
 from mmseg_serank.deploy.slide import deployed_probability, slide_settings
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import (
-    check_replaceable,
-    write_atomically,
-)
 from mmseg_serank.evaluation.metrics import format_metrics_table
 from mmseg_serank.thresholds import config_threshold, set_config_threshold
 

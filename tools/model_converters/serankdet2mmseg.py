@@ -25,6 +25,12 @@ import os.path as osp
 import sys
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet)
+from mmseg_serank.checkpoint import (
+    CHECKPOINT_ERRORS,
+    check_replaceable,
+    checkpoint_error_message,
+    save_atomically,
+)
 from mmseg_serank.checkpoint.conversion import (
     check_complete,
     check_not_converted,
@@ -32,9 +38,7 @@ from mmseg_serank.checkpoint.conversion import (
     shape_model,
 )
 from mmseg_serank.checkpoint.serankdet import convert_state_dict, load_source
-from mmseg_serank.compat import CheckpointFormatError
 from mmseg_serank.datasets.irstd_dataset import IRSTDDataset
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable, save_atomically
 
 # The model at the reference's width (base 64), which the authors' files fill.
 REFERENCE_MODEL_CONFIG = osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
@@ -63,7 +67,10 @@ def main() -> int:
         check_not_converted(source, args.src, model, args.config)
         converted, dropped = convert_state_dict(source)
         check_complete(converted, model, args.config)
-    except (KeyError, ValueError, OSError, CheckpointFormatError) as error:
+    except CHECKPOINT_ERRORS as error:  # the message names the file, as in every tool
+        print(f'error: {checkpoint_error_message(error)}', file=sys.stderr)
+        return 1
+    except (KeyError, ValueError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f'error: {args.src}: {message}', file=sys.stderr)
         return 1

@@ -33,11 +33,9 @@ The hook also keeps a run's files its own and its checkpoints usable:
   (mmengine loads non-strictly, so ``mim test`` of another width scored random
   weights); ``load_from`` for training may stay partial (fine-tuning).
 """
-import io
 import os
 import os.path as osp
 import re
-import stat
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
@@ -49,7 +47,13 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from mmseg.registry import HOOKS
 
-from ...apis.checkpoint import check_fit
+from ...checkpoint.fitting import check_fit
+from ...checkpoint.saving import (
+    NotARegularFileError,
+    check_replaceable,
+    save_atomically,
+    write_atomically,
+)
 
 __all__ = ['AtomicLocalBackend', 'AtomicCheckpointHook', 'NonFiniteStateError',
            'NotARegularFileError', 'check_replaceable', 'non_finite_state',
@@ -64,63 +68,6 @@ SHOWN_TENSORS = 5
 
 class NonFiniteStateError(RuntimeError):
     """The model holds NaN or inf values; it is not saved as a checkpoint."""
-
-
-class NotARegularFileError(OSError):
-    """The output path exists and is not a regular file (a device, FIFO, socket,
-    folder or link), which a write must never replace."""
-
-
-def check_replaceable(filepath: Union[str, Path]) -> None:
-    """Raise :class:`NotARegularFileError` unless ``filepath`` is absent or a
-    regular file.
-
-    Writers here rename a finished temporary file onto the output name; done
-    onto ``/dev/null``, a FIFO or a link, that replaces the node itself (as
-    root, ``/dev/full`` became a 12 MB file), so such paths are refused.
-    """
-    filepath = str(filepath)
-    if not osp.lexists(filepath):
-        return
-    mode = os.lstat(filepath).st_mode
-    if not stat.S_ISREG(mode):
-        kind = ('a folder' if stat.S_ISDIR(mode) else 'a symbolic link' if stat.S_ISLNK(mode)
-                else 'a device' if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                else 'a FIFO' if stat.S_ISFIFO(mode) else 'a socket' if stat.S_ISSOCK(mode)
-                else 'not a regular file')
-        raise NotARegularFileError(
-            f'{filepath} is {kind}; refusing to replace it with the output file. '
-            'Give the path of a new or regular file.')
-
-
-def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` so readers see the old file or the new one.
-
-    Raises:
-        NotARegularFileError: ``filepath`` exists and is not a regular file.
-    """
-    filepath = str(filepath)
-    check_replaceable(filepath)
-    os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
-    # Same folder (so os.replace is a rename, not a copy), one name per process.
-    temporary = f'{filepath}.{os.getpid()}.tmp'
-    try:
-        with open(temporary, 'wb') as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, filepath)
-    except BaseException:
-        if osp.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
-def save_atomically(obj: object, filepath: Union[str, Path]) -> None:
-    """``torch.save(obj, filepath)`` through :func:`write_atomically`."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    write_atomically(buffer.getvalue(), filepath)
 
 
 @register_backend(ATOMIC_BACKEND_NAME)

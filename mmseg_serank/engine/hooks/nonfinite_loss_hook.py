@@ -20,7 +20,7 @@ from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from ...compat import load_checkpoint_safely
+from ...checkpoint.loading import load_checkpoint_safely
 
 __all__ = ['NonFiniteLossHook']
 

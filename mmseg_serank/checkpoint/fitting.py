@@ -12,13 +12,14 @@ from typing import Any, Dict, List, Optional
 
 import torch
 from mmengine.model import BaseTTAModel, is_model_wrapper
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.runner.checkpoint import load_state_dict
 from torch import nn
 
-from ..compat import CheckpointFormatError, CheckpointSecurityError
+from .loading import CheckpointFormatError, CheckpointSecurityError, read_checkpoint
 
 __all__ = ['CHECKPOINT_ERRORS', 'CheckpointMismatchError', 'check_fit',
-           'checkpoint_state_dict', 'fit_problems', 'load_checkpoint_strict', 'unwrap_model']
+           'checkpoint_error_message', 'checkpoint_state_dict', 'fit_problems',
+           'load_checkpoint_strict', 'unwrap_model']
 
 # How many keys of each kind an error lists.
 SHOWN_KEYS = 5
@@ -33,6 +34,12 @@ class CheckpointMismatchError(RuntimeError):
 # What loading a user's checkpoint file raises with a message fit for the user.
 CHECKPOINT_ERRORS = (CheckpointMismatchError, CheckpointFormatError,
                      CheckpointSecurityError, FileNotFoundError)
+
+
+def checkpoint_error_message(error: BaseException) -> str:
+    """One line of a :data:`CHECKPOINT_ERRORS` error, as every tool prints it
+    after ``error: ``, so a file gets the same answer and hint everywhere."""
+    return ' '.join(str(error).split())
 
 
 def checkpoint_state_dict(checkpoint: Any, filename: str) -> 'OrderedDict[str, Any]':
@@ -124,7 +131,7 @@ def load_checkpoint_strict(model: nn.Module, filename: str,
         CheckpointMismatchError: the tensors do not fit the model; nothing is
             loaded, and the message names the first problems and a fix.
     """
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    checkpoint = read_checkpoint(filename, map_location=map_location)
     state_dict = check_fit(model, checkpoint, filename)
     if 'state_dict' not in checkpoint:
         checkpoint = {'state_dict': state_dict}

@@ -1,12 +1,18 @@
-"""Load mmengine checkpoints under torch >= 2.6 without trusting arbitrary pickles.
+"""Read checkpoint files under torch >= 2.6 without trusting arbitrary pickles.
 
 torch 2.6 made ``torch.load(weights_only=True)`` the default. mmengine 0.10.7
 saves a ``message_hub`` holding :class:`HistoryBuffer` objects and numpy arrays
 and scalars, so its own checkpoints no longer load (resume, ``load_from``,
-``tools/test.py``). Rather than switching ``weights_only`` off, which would run
-any code a downloaded file carries, we allow-list the few globals mmengine
-writes and replace mmengine's local-file loader with one that keeps
-``weights_only=True`` and turns a refusal into an error naming the file.
+``tools/test.py``; upstream: open-mmlab/mmengine#1655, whose PR #1650 turns
+``weights_only`` off instead, which would run any code a downloaded file
+carries). We allow-list the few globals mmengine writes, keep
+``weights_only=True`` and turn a refusal into an error naming the file.
+
+The loader is registered as mmengine's checkpoint scheme for local files
+(``CheckpointLoader.register_scheme``, the registry mmengine offers for
+loaders), so the runner's ``load_from`` and resume, ``mim test`` and the
+inferencers read files through it; the tools call :func:`load_checkpoint_safely`
+directly.
 
 Files that are not checkpoints at all (empty, truncated, a text file saved as
 ``.pth``) get an error saying so, instead of a bare ``EOFError`` or a
@@ -23,6 +29,9 @@ import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+
+__all__ = ['MMENGINE_CHECKPOINT_GLOBALS', 'CheckpointFormatError', 'CheckpointSecurityError',
+           'load_checkpoint_safely', 'load_local_checkpoint', 'read_checkpoint']
 
 
 class CheckpointSecurityError(pickle.UnpicklingError):
@@ -144,17 +153,18 @@ def load_checkpoint_safely(filename: str,
                 'checkpoint.') from None
 
 
-def _load_from_local(filename: str, map_location: Optional[Any]) -> Any:
-    """mmengine's local loader, with the safe ``torch.load`` above."""
+@CheckpointLoader.register_scheme(prefixes='', force=True)
+def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
+    """mmengine's scheme for local paths (prefix ``''``), served by
+    :func:`load_checkpoint_safely` (open-mmlab/mmengine#1655)."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     return load_checkpoint_safely(filename, map_location=map_location)
 
 
-def patch_checkpoint_loading() -> None:
-    """Route mmengine's local checkpoint loading through the safe loader."""
-    if CheckpointLoader._schemes.get('') is _load_from_local:
-        return
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_from_local, force=True)
+def read_checkpoint(filename: str, map_location: Optional[Any] = 'cpu') -> Any:
+    """The checkpoint at ``filename``: a local file through
+    :func:`load_local_checkpoint`, a URL or other prefix through mmengine's
+    loader for it, so every tool reads a path the way the runner does."""
+    return CheckpointLoader.load_checkpoint(os.fspath(filename), map_location=map_location)
