@@ -20,7 +20,7 @@ import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
 from mmseg.apis import MMSegInferencer, inference_model, init_model
 
 from mmseg_serank.apis import irstd_dataset_meta, probability_and_mask
-from mmseg_serank.compat import load_checkpoint_safely
+from mmseg_serank.checkpoint import load_checkpoint_safely
 
 from .conftest import (
     DEMO_CONFIG,
