@@ -11,14 +11,11 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
-
-# isort: split
-from mmseg.apis import inference_model, init_model
-
+from mmseg_serank.apis import inference_pipeline, init_irstd_model
 from mmseg_serank.datasets import irstd_dataset_meta
 from mmseg_serank.evaluation.functional import detect_targets
 
@@ -41,6 +38,16 @@ def random_model(tmp_path_factory):
     torch.save(dict(state_dict=model.state_dict(),
                     meta=dict(dataset_meta=irstd_dataset_meta())), path)
     return path
+
+
+def model_probability(checkpoint: Path, image: Path) -> np.ndarray:
+    """The model's target probability for ``image``, through the inference pipeline."""
+    model = init_irstd_model(tiny_config(), str(checkpoint), device='cpu')
+    sample = inference_pipeline(model.cfg.test_dataloader.dataset.pipeline)(
+        dict(img_path=str(image)))
+    with torch.no_grad():
+        result, = model.test_step(pseudo_collate([sample]))
+    return result.seg_logits.data[0].numpy()
 
 
 def run_infer(monkeypatch, capsys, *args) -> int:
@@ -75,8 +82,7 @@ def scene(random_model, tmp_path_factory):
     in_dir.mkdir()
     rng = np.random.default_rng(0)
     cv2.imwrite(str(in_dir / 'frame.png'), rng.integers(0, 255, (48, 64)).astype(np.uint8))
-    model = init_model(tiny_config(), str(random_model), device='cpu')
-    probability = inference_model(model, str(in_dir / 'frame.png')).seg_logits.data[0].numpy()
+    probability = model_probability(random_model, in_dir / 'frame.png')
     for quantile in np.linspace(0.5, 0.95, 10):
         threshold = round(float(np.quantile(probability, quantile)), 4)
         mask = probability > threshold

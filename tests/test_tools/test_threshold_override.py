@@ -9,13 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
-
-# isort: split
-from mmseg.apis import inference_model, init_model
-
 from .conftest import DEMO_CONFIG, REPO_ROOT, TINY_WIDTH, tiny_run_options
-from .test_infer_targets import random_model, run_infer, tiny_config  # noqa: F401
+from .test_infer_targets import model_probability, random_model, run_infer  # noqa: F401
 
 
 class PixelRunner:
@@ -45,12 +40,8 @@ def test_the_threshold_set_once_changes_the_masks_of_infer(backend, random_model
     image = np.random.default_rng(0).integers(0, 255, (48, 64)).astype(np.uint8)
     (tmp_path / 'in').mkdir()
     cv2.imwrite(str(tmp_path / 'in' / 'frame.png'), image)
-    if backend == 'pytorch':
-        model = init_model(tiny_config(), str(random_model), device='cpu')
-        probability = inference_model(model, str(tmp_path / 'in' / 'frame.png'))
-        probability = probability.seg_logits.data[0].numpy()
-    else:
-        probability = image / 255
+    probability = (model_probability(random_model, tmp_path / 'in' / 'frame.png')
+                   if backend == 'pytorch' else image / 255)
     masks = {}
     for how, (options, cfg_options) in SETTINGS.items():
         out_dir = tmp_path / how
