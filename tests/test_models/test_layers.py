@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from mmseg_serank.models.layers import (
@@ -84,3 +85,40 @@ def test_rank_attention_stays_finite_under_float16_autocast():
     assert torch.isfinite(mixed).all()
     relative = (mixed.float() - reference).abs().max() / reference.abs().max()
     assert relative < 1e-2
+
+
+@pytest.mark.parametrize('dilation,stride', [(1, 1), (2, 1), (1, 2)])
+def test_cdc_trains_as_one_conv_with_the_difference_form_gradients(dilation, stride):
+    torch.manual_seed(0)
+    cdc = CentralDifferenceConv2d(3, 5, 3, padding=dilation, dilation=dilation,
+                                  stride=stride, bias=True).double()
+    x = torch.randn(2, 3, 9, 11, dtype=torch.float64, requires_grad=True)
+
+    def difference_form(inputs):
+        kernel_sum = cdc.weight.sum(dim=(2, 3), keepdim=True)
+        return (torch.nn.functional.conv2d(inputs, cdc.weight, cdc.bias, stride=stride,
+                                           padding=dilation, dilation=dilation)
+                - 0.7 * torch.nn.functional.conv2d(inputs, kernel_sum, cdc.bias,
+                                                   stride=stride))
+
+    grad_out = torch.randn_like(difference_form(x))
+    expected = torch.autograd.grad(difference_form(x), (x, cdc.weight, cdc.bias), grad_out)
+    cdc.train()
+    assert cdc.foldable
+    got = torch.autograd.grad(cdc(x), (x, cdc.weight, cdc.bias), grad_out)
+    assert torch.allclose(cdc(x), difference_form(x), atol=1e-12)
+    for got_grad, expected_grad in zip(got, expected):
+        assert torch.allclose(got_grad, expected_grad, atol=1e-12)
+
+
+def test_cdc_that_cannot_fold_keeps_the_difference_form_in_training():
+    cdc = CentralDifferenceConv2d(2, 2, 3, padding=1, padding_mode='reflect').train()
+    assert not cdc.foldable
+    x = torch.randn(1, 2, 6, 6)
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode='reflect')
+    kernel_sum = cdc.weight.sum(dim=(2, 3), keepdim=True)
+    expected = (torch.nn.functional.conv2d(padded, cdc.weight, cdc.bias)
+                - 0.7 * torch.nn.functional.conv2d(x, kernel_sum, cdc.bias))
+    assert torch.allclose(cdc(x), expected, atol=1e-6)
+    with pytest.raises(ValueError, match='odd kernel and centred zero padding'):
+        cdc.to_plain_conv()

@@ -219,3 +219,37 @@ def test_head_widths_left_none_under_stock_encoder_decoder_name_the_segmentor():
     with pytest.raises(ValueError, match="in_channels/channels are None; model.type="
                                          "'IRSTDEncoderDecoder' fills them"):
         MODELS.build(cfg.model)
+
+
+def test_training_with_cdc_as_one_conv_gives_the_difference_form_losses():
+    """The fold of the central-difference convolutions in training changes the
+    arithmetic, not the run: four seeded SGD steps, folded and in the difference
+    form, give the same losses and weights. In float64, as rounding differences
+    in float32 can flip a SeRank top-K choice and steer the runs apart."""
+    torch.manual_seed(0)
+    folded = build_segmentor(base_channels=4).double()
+    randomise_norms_and_gammas(folded)
+    difference = copy.deepcopy(folded)
+    cdcs = [m for m in difference.modules() if isinstance(m, CentralDifferenceConv2d)]
+    assert cdcs and all(m.foldable for m in cdcs)
+    for module in cdcs:
+        module.foldable = False  # the two-convolution arithmetic of the reference
+    labels = torch.zeros(2, 32, 48)
+    labels[:, 10:14, 20:23] = 1
+    inputs = torch.randn(2, 3, 32, 48, dtype=torch.float64)
+    losses = {}
+    for name, model in (('folded', folded), ('difference', difference)):
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        losses[name] = []
+        for _ in range(4):
+            loss, _ = model.parse_losses(model.loss(inputs, make_samples(labels)))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses[name].append(loss.item())
+    assert losses['folded'] == pytest.approx(losses['difference'], rel=1e-10)
+    assert losses['folded'][-1] < losses['folded'][0]  # it trains
+    for (name, got), expected in zip(folded.state_dict().items(),
+                                     difference.state_dict().values()):
+        assert torch.allclose(got.double(), expected.double(), rtol=1e-8, atol=1e-10), name
