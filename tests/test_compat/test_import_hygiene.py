@@ -155,6 +155,5 @@ def find_cycle(graph: Dict[str, Set[str]]) -> List[str]:
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph()
-    assert 'mmseg_serank.checkpoint.fitting' in graph['mmseg_serank.apis.inference'] or \
-        'mmseg_serank.checkpoint' in graph['mmseg_serank.apis.inference']
+    assert len(graph) > 50 and 'mmseg_serank.models' in graph['mmseg_serank']
     assert find_cycle(graph) == []

@@ -14,12 +14,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import mmseg_serank  # noqa: F401  (compat patches must precede mmseg.apis)
-
-# isort: split
-from mmseg.apis import MMSegInferencer, inference_model, init_model
-
-from mmseg_serank.apis import irstd_dataset_meta, probability_and_mask
+from mmseg_serank.apis import (
+    IRSTDInferencer,
+    inference_irstd_model,
+    init_irstd_model,
+    irstd_dataset_meta,
+    probability_and_mask,
+)
 from mmseg_serank.checkpoint import load_checkpoint_safely
 
 from .conftest import (
@@ -94,12 +95,12 @@ def test_infer_inference_model_and_inferencer_agree_at_the_default_threshold(
     out_dir = tmp_path / 'out'
     infer(checkpoint, *images, '--out', out_dir)
     cfg = tiny_demo_config()
-    model = init_model(cfg, str(checkpoint), device='cpu')
-    inferencer = MMSegInferencer(model=cfg, weights=str(checkpoint), device='cpu')
+    model = init_irstd_model(cfg, str(checkpoint), device='cpu')
+    inferencer = IRSTDInferencer(model=cfg, weights=str(checkpoint), device='cpu')
     from_inferencer = inferencer([str(p) for p in images], return_datasamples=True)
     some_target, some_background = False, False
     for image, other in zip(images, from_inferencer):
-        probability, mask = probability_and_mask(inference_model(model, str(image)))
+        probability, mask = probability_and_mask(inference_irstd_model(model, str(image)))
         saved_probability = cv2.imread(str(out_dir / f'{image.stem}_prob.png'),
                                        cv2.IMREAD_UNCHANGED)
         saved_mask = cv2.imread(str(out_dir / f'{image.stem}_mask.png'),
