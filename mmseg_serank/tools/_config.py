@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
 
-import mmseg_serank  # noqa: F401  (registers the modules, applies the mmcv-lite patches)
+import mmseg_serank  # noqa: F401  (registers the modules)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

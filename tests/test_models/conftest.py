@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+import mmseg_serank  # noqa: F401  (registers SeRankDet)
 
 from tiny_configs import set_serankdet_width
 

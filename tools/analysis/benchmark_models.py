@@ -39,7 +39,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+import mmseg_serank  # noqa: F401  (registers modules)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from model_report import count_macs, median_latency  # noqa: E402

@@ -22,7 +22,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+import mmseg_serank  # noqa: F401  (registers SeRankDet)
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'deploy'))
 from reparameterize import deploy_differences, switch_to_deploy  # noqa: E402

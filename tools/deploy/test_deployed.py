@@ -46,7 +46,7 @@ from mmengine.runner import Runner
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+import mmseg_serank  # noqa: F401  (registers modules)
 from mmseg_serank.checkpoint import check_replaceable, write_atomically
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
 from mmseg_serank.deploy.runners import one_line
