@@ -14,8 +14,10 @@ visualizer = dict(
 log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 # Stop at the first NaN/inf loss, before the poisoned weights reach a checkpoint;
-# on --resume, validate the step whose validation an interrupted run never finished.
-custom_hooks = [dict(type='NonFiniteLossHook'), dict(type='ResumeValidationHook')]
+# on --resume, validate the step whose validation an interrupted run never finished;
+# check IRSTDMetric's dataset_groups against every image before a loop runs.
+custom_hooks = [dict(type='NonFiniteLossHook'), dict(type='ResumeValidationHook'),
+                dict(type='CheckDatasetGroupsHook')]
 # mmseg's SegTTAModel applies the sigmoid twice to one-channel outputs.
 tta_model = dict(type='IRSTDTTAModel')
 load_from = None

@@ -17,7 +17,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 from mmseg.registry import HOOKS
 
-from .atomic_checkpoint_hook import write_atomically
+from ...checkpoint.saving import write_atomically
 
 __all__ = ['ResumeValidationHook']
 

@@ -222,9 +222,13 @@ class IRSTDMetric(BaseMetric):
             ``irstd_pixel_curves.csv`` and ``irstd_curves.png``; ``None``
             writes nothing (the AUCs are still reported).
         dataset_groups: ``{name: regex}`` to score a joint test set per data
-            set as well (SIRST3: NUAA-SIRST, NUDT-SIRST and IRSTD-1k pooled).
+            set as well (SIRST3: NUAA-SIRST, NUDT-SIRST and IRSTD-1k pooled),
+            or, as ``--cfg-options`` can give it (it splits a dict on its
+            commas), a list of ``'NAME=REGEX'`` strings:
+            ``test_evaluator.dataset_groups="[NUAA=Misc_,NUDT=^[0-9]+$]"``.
             Each image belongs to the one group whose regex is found in its
-            ``img_path``; an image matching none or several is an error. Adds
+            ``img_path``; an image matching none or several is an error,
+            found before inference by :class:`CheckDatasetGroupsHook`. Adds
             ``NAME/IoU``, ``NAME/nIoU``, ... (threshold-sweep AUCs stay
             pooled) next to the pooled scores.
     """
@@ -238,7 +242,7 @@ class IRSTDMetric(BaseMetric):
                  thresholds: ThresholdSpec = None,
                  curve_bins: int = 1000,
                  output_dir: Optional[str] = None,
-                 dataset_groups: Optional[Dict[str, str]] = None,
+                 dataset_groups: Union[Dict[str, str], Sequence[str], None] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
@@ -259,12 +263,19 @@ class IRSTDMetric(BaseMetric):
         self.dataset_groups = self._compile_groups(dataset_groups)
 
     @staticmethod
-    def _compile_groups(groups: Optional[Dict[str, str]]) -> Dict[str, 're.Pattern']:
+    def _compile_groups(groups: Union[Dict[str, str], Sequence[str], None]
+                        ) -> Dict[str, 're.Pattern']:
         if groups is None:
             return {}
+        if isinstance(groups, (list, tuple)) and all(
+                isinstance(item, str) and '=' in item for item in groups):
+            pairs = [item.split('=', 1) for item in groups]
+            if len({name for name, _ in pairs}) < len(pairs):
+                raise ValueError(f'dataset_groups: a name is given twice in {list(groups)!r}')
+            groups = dict(pairs)
         if not isinstance(groups, dict) or not groups:
-            raise ValueError(f'dataset_groups must be a non-empty dict name -> regex, '
-                             f'got {groups!r}')
+            raise ValueError(f'dataset_groups must be a non-empty dict name -> regex or a '
+                             f'list of "NAME=REGEX" strings, got {groups!r}')
         compiled = {}
         for name, pattern in groups.items():
             if not isinstance(name, str) or not name or '/' in name:
@@ -276,18 +287,45 @@ class IRSTDMetric(BaseMetric):
                 raise ValueError(f'dataset_groups[{name!r}]: not a regex ({error})') from None
         return compiled
 
+    def _matching_groups(self, img_path: Optional[str]) -> List[str]:
+        return [name for name, pattern in self.dataset_groups.items()
+                if img_path is not None and pattern.search(img_path)]
+
+    def _group_error(self, img_path: Optional[str], matches: List[str]) -> str:
+        return (f'{img_path} matches '
+                f'{"no group" if not matches else "the groups " + ", ".join(matches)} of '
+                f'{ {name: p.pattern for name, p in self.dataset_groups.items()} }')
+
     def _group_of(self, img_path: Optional[str]) -> Optional[str]:
         if not self.dataset_groups:
             return None
-        matches = [name for name, pattern in self.dataset_groups.items()
-                   if img_path is not None and pattern.search(img_path)]
+        matches = self._matching_groups(img_path)
         if len(matches) != 1:
-            raise ValueError(
-                f'IRSTDMetric dataset_groups: {img_path} matches '
-                f'{"no group" if not matches else "the groups " + ", ".join(matches)} of '
-                f'{ {name: p.pattern for name, p in self.dataset_groups.items()} }; '
-                'each test image must belong to exactly one')
+            raise ValueError(f'IRSTDMetric dataset_groups: {self._group_error(img_path, matches)}'
+                             '; each test image must belong to exactly one')
         return matches[0]
+
+    def check_image_groups(self, img_paths: Sequence[str]) -> None:
+        """Every image in exactly one group and every group used, else a
+        ValueError naming the first few misfits (before any inference)."""
+        if not self.dataset_groups:
+            return
+        misfits, used = [], set()
+        for img_path in img_paths:
+            matches = self._matching_groups(img_path)
+            if len(matches) == 1:
+                used.add(matches[0])
+            else:
+                misfits.append(self._group_error(img_path, matches))
+        if misfits:
+            shown = '; '.join(misfits[:3])
+            more = f' (and {len(misfits) - 3} more)' if len(misfits) > 3 else ''
+            raise ValueError(f'IRSTDMetric dataset_groups: {len(misfits)} of {len(img_paths)} '
+                             f'images are not in exactly one group: {shown}{more}')
+        unused = [name for name in self.dataset_groups if name not in used]
+        if unused:
+            raise ValueError(f'IRSTDMetric dataset_groups: no image belongs to '
+                             f'{", ".join(repr(name) for name in unused)}')
 
     @staticmethod
     def _resolve_thresholds(thresholds: ThresholdSpec) -> Optional[np.ndarray]:
