@@ -30,6 +30,7 @@ from .export import (
     OUTPUT_NAME,
     model_identity,
 )
+from .quantize import QUANTIZATION_KEY
 
 OLD_FORMAT = 'serankdet-probability/1'
 
@@ -274,9 +275,10 @@ def _check_file(path: str, backend: str) -> None:
 
 
 def _ov_metadata(model) -> Dict[str, str]:
-    """ONNX metadata_props as OpenVINO keeps them (rt_info 'framework' for .onnx)."""
+    """ONNX metadata_props as OpenVINO keeps them (rt_info 'framework' for .onnx),
+    and the settings of an INT8 file (tools/deploy/quantize.py)."""
     metadata = {}
-    for key in (FORMAT_KEY, *IDENTITY_KEYS):
+    for key in (FORMAT_KEY, *IDENTITY_KEYS, QUANTIZATION_KEY):
         for path in (['framework', key], [key]):
             if model.has_rt_info(path):
                 metadata[key] = model.get_rt_info(path).astype(str)
