@@ -42,8 +42,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 import torch
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
-from mmseg_serank.apis.checkpoint import CHECKPOINT_ERRORS
+from mmseg_serank.checkpoint import CHECKPOINT_ERRORS
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
 from mmseg_serank.deploy.export import (
     TorchRunner,
