@@ -41,7 +41,7 @@ model = dict(
         num_classes=2,
         out_channels=1,
         threshold=0.5,
-        deep_supervision_weights=(0.25, 0.25, 0.25, 0.25),
+        output_weights=(0.25, 0.25, 0.25, 0.25),
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='SoftIoULoss', loss_weight=1.0),

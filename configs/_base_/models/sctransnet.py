@@ -42,7 +42,7 @@ model = dict(
         threshold=0.5,
         # [side(e5), side(d4), side(d3), side(d2), fused, prediction], summed
         # with weight 1 as the authors' training loss.
-        deep_supervision_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+        output_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
         norm_cfg=norm_cfg,
         align_corners=False,
         # The authors' loss: BCE on the sigmoid of each map (nn.BCELoss, mean).

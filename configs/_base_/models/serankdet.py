@@ -37,7 +37,7 @@ model = dict(
         out_channels=1,
         threshold=0.5,
         cdc_theta=0.7,
-        deep_supervision_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+        output_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='SoftIoULoss', loss_weight=1.0)),

@@ -37,7 +37,7 @@ model = dict(
         out_channels=1,
         threshold=0.5,
         # [d1, ..., d6, fused d0]: the authors sum the seven BCE terms unweighted.
-        deep_supervision_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+        output_weights=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
                          loss_weight=1.0)),

@@ -38,7 +38,7 @@ class DNANetHead(MultiOutputHead):
             maps. ``None``: :class:`IRSTDEncoderDecoder` fills it (and
             ``channels``) from the backbone.
         channels (int, optional): Level-0 width; must equal ``in_channels[0]``.
-        deep_supervision_weights (Sequence[float]): Loss weights of
+        output_weights (Sequence[float]): Loss weights of
             [final1, final2, final3, final4]; the authors average the four
             losses (0.25 each). A zero weight skips that map.
         threshold (float): Probability above which a pixel is target.
@@ -53,7 +53,7 @@ class DNANetHead(MultiOutputHead):
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
                  threshold: Optional[float] = DEFAULT_THRESHOLD,
-                 deep_supervision_weights: Sequence[float] = (0.25, ) * NUM_OUTPUTS,
+                 output_weights: Sequence[float] = (0.25, ) * NUM_OUTPUTS,
                  dropout_ratio: float = 0.0,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
@@ -68,13 +68,13 @@ class DNANetHead(MultiOutputHead):
         if len(widths) != num_inputs or any(w != channels for w in widths[:NUM_OUTPUTS]):
             raise ValueError(f'DNANetHead needs {num_inputs} in_channels whose first '
                              f'{NUM_OUTPUTS} equal channels={channels}, got {widths}')
-        if len(deep_supervision_weights) != NUM_OUTPUTS:
-            raise ValueError('deep_supervision_weights needs 4 entries [final1, final2, '
-                             f'final3, final4], got {tuple(deep_supervision_weights)}')
+        if len(output_weights) != NUM_OUTPUTS:
+            raise ValueError('output_weights needs 4 entries [final1, final2, '
+                             f'final3, final4], got {tuple(output_weights)}')
         norm_cfg = norm_cfg if norm_cfg is not None else dict(type='BN', requires_grad=True)
         act_cfg = act_cfg if act_cfg is not None else dict(type='ReLU')
         super().__init__(
-            widths, channels, output_weights=deep_supervision_weights,
+            widths, channels, output_weights=output_weights,
             num_classes=num_classes, out_channels=out_channels, threshold=threshold,
             use_conv_seg=True, dropout_ratio=dropout_ratio, norm_cfg=norm_cfg,
             act_cfg=act_cfg, input_transform='multiple_select',

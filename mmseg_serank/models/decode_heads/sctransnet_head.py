@@ -75,7 +75,7 @@ class SCTransNetHead(MultiOutputHead):
     Args:
         in_channels (Sequence[int]): Widths of [e1', e2', e3', e4', e5].
         channels (int): Width of d1 (the authors' base width).
-        deep_supervision_weights (Sequence[float]): Loss weights of the six
+        output_weights (Sequence[float]): Loss weights of the six
             maps in the order above; a zero weight skips that map.
         threshold (float): Probability above which a pixel is target.
         init_cfg (dict, optional): None: the authors' initialisation
@@ -89,7 +89,7 @@ class SCTransNetHead(MultiOutputHead):
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
                  threshold: Optional[float] = DEFAULT_THRESHOLD,
-                 deep_supervision_weights: Sequence[float] = (1.0, ) * 6,
+                 output_weights: Sequence[float] = (1.0, ) * 6,
                  dropout_ratio: float = 0.0,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
@@ -98,16 +98,16 @@ class SCTransNetHead(MultiOutputHead):
         norm_cfg = norm_cfg if norm_cfg is not None else dict(
             type='BN', momentum=0.1, eps=1e-5, requires_grad=True)
         act_cfg = act_cfg if act_cfg is not None else dict(type='ReLU')
-        if len(deep_supervision_weights) != NUM_SKIPS + 2:
-            raise ValueError('deep_supervision_weights needs 6 entries [side(e5), side(d4), '
+        if len(output_weights) != NUM_SKIPS + 2:
+            raise ValueError('output_weights needs 6 entries [side(e5), side(d4), '
                              'side(d3), side(d2), fused, prediction], got '
-                             f'{tuple(deep_supervision_weights)}')
+                             f'{tuple(output_weights)}')
         widths = list(in_channels)
         if len(widths) != NUM_SKIPS + 1:
             raise ValueError(f'SCTransNetHead needs {NUM_SKIPS + 1} in_channels '
                              f'[e1\', e2\', e3\', e4\', e5], got {widths}')
         super().__init__(
-            widths, channels, output_weights=deep_supervision_weights,
+            widths, channels, output_weights=output_weights,
             num_classes=num_classes, out_channels=out_channels, threshold=threshold,
             use_conv_seg=True, dropout_ratio=dropout_ratio, norm_cfg=norm_cfg,
             act_cfg=act_cfg, input_transform='multiple_select',

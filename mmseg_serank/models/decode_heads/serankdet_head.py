@@ -47,7 +47,7 @@ class SeRankDetHead(MultiOutputHead):
         channels (int, optional): Width of the first level (d2); must equal
             ``in_channels[0]``. ``None``: filled like ``in_channels``.
         cdc_theta (float): Theta of the decoder's central difference convs.
-        deep_supervision_weights (Sequence[float]): Loss weights of the six
+        output_weights (Sequence[float]): Loss weights of the six
             outputs in the reference order [side(d2), side(d3), side(d4),
             side(d5), side(e5), fused]; a zero weight skips that output.
         threshold (float): Probability above which a pixel is target, in
@@ -65,7 +65,7 @@ class SeRankDetHead(MultiOutputHead):
                  out_channels: Optional[int] = 1,
                  threshold: Optional[float] = DEFAULT_THRESHOLD,
                  cdc_theta: float = 0.7,
-                 deep_supervision_weights: Sequence[float] = (1.0, ) * 6,
+                 output_weights: Sequence[float] = (1.0, ) * 6,
                  dropout_ratio: float = 0.0,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
@@ -79,12 +79,12 @@ class SeRankDetHead(MultiOutputHead):
         norm_cfg = norm_cfg if norm_cfg is not None else dict(
             type='BN', requires_grad=True)
         act_cfg = act_cfg if act_cfg is not None else dict(type='ReLU')
-        if len(deep_supervision_weights) != NUM_LEVELS + 1:
-            raise ValueError('deep_supervision_weights needs 6 entries '
+        if len(output_weights) != NUM_LEVELS + 1:
+            raise ValueError('output_weights needs 6 entries '
                              '[side(d2), side(d3), side(d4), side(d5), side(e5), '
-                             f'fused], got {tuple(deep_supervision_weights)}')
+                             f'fused], got {tuple(output_weights)}')
         super().__init__(
-            list(in_channels), channels, output_weights=deep_supervision_weights,
+            list(in_channels), channels, output_weights=output_weights,
             num_classes=num_classes, out_channels=out_channels, threshold=threshold,
             use_conv_seg=True, dropout_ratio=dropout_ratio, norm_cfg=norm_cfg,
             act_cfg=act_cfg, input_transform='multiple_select',

@@ -32,7 +32,7 @@ class UIUNetHead(MultiOutputHead):
     Args:
         in_channels (Sequence[int]): Widths of the six backbone maps.
         channels (int): Maps the fusion conv reads (one per side output).
-        deep_supervision_weights (Sequence[float]): Loss weights in the order
+        output_weights (Sequence[float]): Loss weights in the order
             [d1, ..., d6, fused]; the authors sum seven equal BCE terms.
         threshold (float): Probability above which a pixel is target.
     """
@@ -44,15 +44,15 @@ class UIUNetHead(MultiOutputHead):
                  num_classes: int = 2,
                  out_channels: Optional[int] = 1,
                  threshold: Optional[float] = DEFAULT_THRESHOLD,
-                 deep_supervision_weights: Sequence[float] = (1.0, ) * (NUM_SIDES + 1),
+                 output_weights: Sequence[float] = (1.0, ) * (NUM_SIDES + 1),
                  **kwargs) -> None:
         if in_channels is None or len(in_channels) != NUM_SIDES:
             raise ValueError(f'UIUNetHead needs {NUM_SIDES} in_channels, got {in_channels}')
-        if len(deep_supervision_weights) != NUM_SIDES + 1:
-            raise ValueError('deep_supervision_weights needs 7 entries [d1, ..., d6, fused], '
-                             f'got {tuple(deep_supervision_weights)}')
+        if len(output_weights) != NUM_SIDES + 1:
+            raise ValueError('output_weights needs 7 entries [d1, ..., d6, fused], '
+                             f'got {tuple(output_weights)}')
         super().__init__(
-            list(in_channels), channels, output_weights=deep_supervision_weights,
+            list(in_channels), channels, output_weights=output_weights,
             num_classes=num_classes, out_channels=out_channels, threshold=threshold,
             input_transform='multiple_select', in_index=list(range(NUM_SIDES)), **kwargs)
         if channels != NUM_SIDES * self.out_channels:
