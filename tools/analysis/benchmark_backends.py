@@ -43,6 +43,8 @@ import numpy as np
 import torch
 
 from mmseg_serank.checkpoint import CHECKPOINT_ERRORS
+from mmseg_serank.checkpoint.reference import build_reference
+from mmseg_serank.checkpoint.serankdet import convert_state_dict
 from mmseg_serank.deploy import OnnxRuntimeRunner, OpenVINORunner, ProbabilityModel
 from mmseg_serank.deploy.export import (
     TorchRunner,
@@ -52,9 +54,6 @@ from mmseg_serank.deploy.export import (
 )
 from mmseg_serank.deploy.quantize import ATTENTION_PATTERN, quantize_openvino
 from mmseg_serank.deploy.runners import DeployedModelError, one_line
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from verify_reference_parity import build_reference, convert_state_dict  # noqa: E402
 
 DEFAULT_CONFIG = 'configs/serankdet/serankdet_1xb4-1500e_sirst-512x512.py'
 # Longest error message printed (a checkpoint of another width lists every tensor).

@@ -39,25 +39,13 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+from mmseg_serank.checkpoint.reference import build_reference
 from mmseg_serank.checkpoint.serankdet import convert_state_dict
 from mmseg_serank.models.layers.serank_attention import rank_positions
 
 BASE_MODEL_CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs',
                              '_base_', 'models', 'serankdet.py')
 OUTPUT_NAMES = ('side(d2)', 'side(d3)', 'side(d4)', 'side(d5)', 'side(e5)', 'fused')
-
-
-def build_reference(repo_dir: str) -> nn.Module:
-    if not osp.isdir(osp.join(repo_dir, 'model', 'SeRankDet')):
-        raise SystemExit(f'error: {repo_dir} has no model/SeRankDet (not a SeRankDet '
-                         'reference checkout)')
-    sys.path.insert(0, osp.abspath(repo_dir))
-    try:
-        from model.SeRankDet.SeRankDet import SeRankDet as ReferenceSeRankDet
-    except ModuleNotFoundError as error:
-        raise SystemExit(f'error: cannot import the reference ({error}); put einops on '
-                         'PYTHONPATH for this run') from error
-    return ReferenceSeRankDet()
 
 
 def randomise(model: nn.Module, generator: torch.Generator) -> None:
