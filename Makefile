@@ -33,7 +33,7 @@ test: lint
 	$(VPY) -m pytest tests -q
 
 demo: setup
-	bash tools/demo.sh
+	bash tools/misc/demo.sh
 
 # Warnings are errors; model_zoo.md is generated from the metafiles by docs/en/stat.py.
 docs: setup

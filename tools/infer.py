@@ -34,7 +34,7 @@ stops the run with an error naming it. Ctrl-C stops after the images done so
 far, writes their ``targets.csv`` / ``targets.json`` and exits with 130.
 
 ``--backend onnxruntime`` or ``openvino`` runs a model exported by
-``tools/deploy/export_onnx.py`` (the ``.onnx``, or an OpenVINO ``.xml``) in
+``tools/deployment/export_onnx.py`` (the ``.onnx``, or an OpenVINO ``.xml``) in
 place of the checkpoint, with the same outputs; the mask is then the exported
 probability above the config's ``model.decode_head.threshold`` (which
 ``--threshold`` sets); large images are tiled with the same windows,
@@ -110,7 +110,7 @@ def parse_args() -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='checkpoint file; with --backend onnxruntime / '
-                        'openvino the model written by tools/deploy/export_onnx.py')
+                        'openvino the model written by tools/deployment/export_onnx.py')
     parser.add_argument('inputs', nargs='+',
                         help='image files, folders or glob patterns')
     parser.add_argument('--out', required=True,

@@ -1,6 +1,6 @@
 # Baseline: mmseg's UNet-S5-D16 + FCN head at base width 16, on
 # SIRST at 256x256 crops for 1000 iterations: a row of the README's CPU
-# comparison (tools/analysis/sirst_cpu_comparison.sh).
+# comparison (tools/analysis_tools/sirst_cpu_comparison.sh).
 _base_ = [
     '../_base_/models/unet-s5-d16_fcn_irstd.py',
     '../_base_/datasets/sirst_256x256.py',

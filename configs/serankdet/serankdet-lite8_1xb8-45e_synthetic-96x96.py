@@ -1,6 +1,6 @@
 # The CPU demo (`make demo`): a light SeRankDet (base width 8, 1/64 of the
 # reference's multiply-adds per pixel) trained on the synthetic IRSTD set made by
-# tools/make_synthetic_dataset.py (128x128 scenes), 96x96 crops, 45 epochs, batch 8,
+# tools/misc/make_synthetic_dataset.py (128x128 scenes), 96x96 crops, 45 epochs, batch 8,
 # AdamW at 2e-3. Chosen over width 16 / 128 px / 20 epochs (IoU 37-47 depending on
 # the CPU, still rising) and over 60 epochs at 1e-3 (IoU 55-61, still rising, just
 # over 5 minutes from a fresh clone): the higher rate gets near its plateau early

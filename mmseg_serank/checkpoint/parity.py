@@ -1,6 +1,6 @@
 """Seeded weights and outputs for checking a peer port against the authors' code.
 
-``tools/analysis/verify_peer_parity.py`` fills the authors' network with
+``tools/analysis_tools/verify_peer_parity.py`` fills the authors' network with
 :func:`seeded_state` (a pure function of the key names, shapes and seed),
 converts it and compares both networks' probabilities. It also writes a small
 fixture (the authors' key names and shapes, the seed, inputs and the authors'

@@ -3,7 +3,7 @@
 Each network has a module in :mod:`mmseg_serank.checkpoint.converters` that
 defines ``PEER``: its key mapping (used by ``tools/model_converters``) and how
 to build and read the authors' own model from a checkout of their repository
-(used only by ``tools/analysis/verify_peer_parity.py``, never at run time).
+(used only by ``tools/analysis_tools/verify_peer_parity.py``, never at run time).
 """
 import importlib
 import os.path as osp

@@ -1,6 +1,6 @@
 """The authors' SeRankDet, built from a checkout of GrokCV/SeRankDet.
 
-The parity check (``tools/analysis/verify_reference_parity.py``) and the speed
+The parity check (``tools/analysis_tools/verify_reference_parity.py``) and the speed
 comparisons (``benchmark_backends.py``, ``benchmark_train_speed.py``) run the
 reference next to ours; this is the one place that knows how to import it.
 """

@@ -55,6 +55,8 @@ types, the network's input channels and grey flag, the preprocessing folded into
 the graph, the head's threshold and a digest of the network's config
 (:func:`model_identity`). The runners refuse a file of another model than the
 config builds; files exported before these keys existed are accepted."""
+QUANTIZATION_KEY = 'mmseg_serank.quantization'
+"""Metadata of a quantised file: the settings it was calibrated with (JSON)."""
 # Settings of the model config that do not change the exported network.
 _NOT_NETWORK = {
     '': ('train_cfg', 'test_cfg', 'init_cfg', 'pretrained', 'auxiliary_head'),
@@ -209,7 +211,7 @@ def load_segmentor(config: str, checkpoint: str,
     """(eval form or None, form to export) of a trained or reparameterised checkpoint.
 
     Models with a deploy form (SeRankDet) are exported folded; checkpoints
-    written by tools/deploy/reparameterize.py (``meta.deploy``) load into the
+    written by tools/deployment/reparameterize.py (``meta.deploy``) load into the
     deploy form directly, their eval form is gone, so the first item is None.
     Models without one (the peer networks) are exported as trained: both
     items are the same model. Read and fitted (strictly) by the checkpoint

@@ -1,6 +1,6 @@
 """Post-training INT8 quantisation of an exported model with NNCF for OpenVINO.
 
-The exported graph (tools/deploy/export_onnx.py) is read by OpenVINO, NNCF
+The exported graph (tools/deployment/export_onnx.py) is read by OpenVINO, NNCF
 inserts FakeQuantize operations calibrated on images the config's dataset
 loads, and the result is saved as an OpenVINO IR (.xml + .bin) that keeps the
 export's metadata, so the runners take and check it like any exported file.
@@ -24,11 +24,10 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 import numpy as np
 from mmengine.config import Config
 
-from ..engine.hooks.atomic_checkpoint_hook import check_replaceable
-from .export import FORMAT_KEY, IDENTITY_KEYS
+from ..checkpoint.saving import check_replaceable
+from .export import FORMAT_KEY, IDENTITY_KEYS, QUANTIZATION_KEY
+from .runners import _ov_metadata
 
-QUANTIZATION_KEY = 'mmseg_serank.quantization'
-"""Metadata of a quantised file: the settings it was calibrated with (JSON)."""
 ATTENTION_PATTERN = r'/backbone/rank_attentions\.\d+/.*'
 """Graph nodes of the SeRank attentions (ONNX node names, kept by OpenVINO)."""
 PRESETS = ('performance', 'mixed')
@@ -102,14 +101,13 @@ def quantize_openvino(model_path: str, images: Sequence[np.ndarray],
     import nncf
     import openvino as ov
 
-    from .runners import _ov_metadata
     if preset not in PRESETS:
         raise ValueError(f'unknown preset {preset!r}; choose one of {PRESETS}')
     model = ov.Core().read_model(model_path)
     metadata = _ov_metadata(model)
     if QUANTIZATION_KEY in metadata:
         raise ValueError(f'{model_path} is quantised already ({metadata[QUANTIZATION_KEY]}); '
-                         'give the FP32 file written by tools/deploy/export_onnx.py')
+                         'give the FP32 file written by tools/deployment/export_onnx.py')
     ignored = nncf.IgnoredScope(patterns=list(ignored_patterns), validate=False)
     quantized = nncf.quantize(
         model, nncf.Dataset(list(images)), subset_size=len(images),

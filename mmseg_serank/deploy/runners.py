@@ -4,12 +4,12 @@ Both runners take raw pixels, float32 N x 3 x H x W in the channel order the
 config's data preprocessor receives (BGR as our loaders give it), and return
 the target probability, float32 N x 1 x H x W (``logits`` gives the values
 before the sigmoid, for tiling). They refuse files that were not written by
-tools/deploy/export_onnx.py (another model or input layout, or its first
+tools/deployment/export_onnx.py (another model or input layout, or its first
 format without the logit output) and
 images with the wrong shape, with errors that name the file and the problem.
 Given the config (``cfg``), they also refuse a file exported from another model
 than the config builds (other network, input channels or preprocessing), from
-the identity tools/deploy/export_onnx.py stores in the file's metadata; files
+the identity tools/deployment/export_onnx.py stores in the file's metadata; files
 without it (older exports) are run with a warning.
 """
 import json
@@ -28,9 +28,9 @@ from .export import (
     INPUT_NAME,
     LOGIT_NAME,
     OUTPUT_NAME,
+    QUANTIZATION_KEY,
     model_identity,
 )
-from .quantize import QUANTIZATION_KEY
 
 OLD_FORMAT = 'serankdet-probability/1'
 
@@ -38,9 +38,10 @@ BACKENDS = ('onnxruntime', 'openvino')
 INSTALL_HINT = 'install the deploy extras: pip install -e .[deploy]'
 NEEDS = {
     'onnxruntime': '--backend onnxruntime needs the .onnx file written by '
-                   'tools/deploy/export_onnx.py',
-    'openvino': '--backend openvino needs the .onnx file written by tools/deploy/export_onnx.py '
-                'or an OpenVINO IR .xml converted from it (its .bin beside it)',
+                   'tools/deployment/export_onnx.py',
+    'openvino': '--backend openvino needs the .onnx file written by '
+                'tools/deployment/export_onnx.py or an OpenVINO IR .xml converted from it '
+                '(its .bin beside it)',
 }
 # What the identity check says about each key.
 IDENTITY_NAMES = {
@@ -72,13 +73,13 @@ def check_layout(path: str, inputs: Sequence[tuple], outputs: Sequence[tuple],
     found = metadata.get(FORMAT_KEY)
     if found == OLD_FORMAT:
         raise DeployedModelError(
-            f'{path} was written by an earlier tools/deploy/export_onnx.py (format {found!r}, '
+            f'{path} was written by an earlier tools/deployment/export_onnx.py (format {found!r}, '
             f'without the {LOGIT_NAME!r} output that tiled inference needs); export the '
             'checkpoint again')
     problems = []
     if found != FORMAT:
         problems.append(f'metadata {FORMAT_KEY}={found!r} (expected '
-                        f'{FORMAT!r}: the file was not written by tools/deploy/export_onnx.py)')
+                        f'{FORMAT!r}: the file was not written by tools/deployment/export_onnx.py)')
     if len(inputs) != 1 or inputs[0][0] != INPUT_NAME or len(inputs[0][1]) != 4 \
             or inputs[0][1][1] != 3:
         problems.append(f'inputs {list(inputs)} (expected one input {INPUT_NAME!r} of '
@@ -121,7 +122,7 @@ def unloadable(path: str, backend: str, reader: str, error: Exception) -> Deploy
     kind = file_kind(path)
     hint = ''
     if kind == 'a PyTorch checkpoint':
-        hint = ('; this is a PyTorch checkpoint: export it with tools/deploy/export_onnx.py '
+        hint = ('; this is a PyTorch checkpoint: export it with tools/deployment/export_onnx.py '
                 'CONFIG CHECKPOINT OUT.onnx (tools/infer.py runs checkpoints with '
                 '--backend pytorch)')
     elif kind and backend == 'onnxruntime':
@@ -141,7 +142,7 @@ def check_identity(path: str, metadata: Dict[str, str], cfg,
     config = getattr(cfg, 'filename', None) or 'the config'
     if not any(key in metadata for key in IDENTITY_KEYS):
         warn(f'{path} carries no model identity (exported by an earlier '
-             f'tools/deploy/export_onnx.py), so it cannot be checked against {config}; '
+             f'tools/deployment/export_onnx.py), so it cannot be checked against {config}; '
              'export the checkpoint again to have it checked')
         return
     expected = model_identity(cfg)
@@ -276,7 +277,7 @@ def _check_file(path: str, backend: str) -> None:
 
 def _ov_metadata(model) -> Dict[str, str]:
     """ONNX metadata_props as OpenVINO keeps them (rt_info 'framework' for .onnx),
-    and the settings of an INT8 file (tools/deploy/quantize.py)."""
+    and the settings of an INT8 file (tools/deployment/quantize.py)."""
     metadata = {}
     for key in (FORMAT_KEY, *IDENTITY_KEYS, QUANTIZATION_KEY):
         for path in (['framework', key], [key]):

@@ -49,8 +49,8 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='session')
 def exported_onnx(tiny_checkpoint) -> Path:
-    """tools/deploy/export_onnx.py run on the tiny checkpoint."""
+    """tools/deployment/export_onnx.py run on the tiny checkpoint."""
     out = tiny_checkpoint.parent / 'tiny.onnx'
-    run_tool([sys.executable, 'tools/deploy/export_onnx.py', DEMO_CONFIG, tiny_checkpoint,
+    run_tool([sys.executable, 'tools/deployment/export_onnx.py', DEMO_CONFIG, tiny_checkpoint,
               out, '--cfg-options', *tiny_model_options(WIDTH)])
     return out

@@ -108,16 +108,16 @@ def test_export_tool_exits_non_zero_and_writes_nothing(tiny_checkpoint, tmp_path
     """The command-line refusal: a tolerance no float graph meets."""
     out = tmp_path / 'model.onnx'
     with pytest.raises(AssertionError, match='not writing'):
-        run_tool([sys.executable, 'tools/deploy/export_onnx.py', DEMO_CONFIG,
+        run_tool([sys.executable, 'tools/deployment/export_onnx.py', DEMO_CONFIG,
                   tiny_checkpoint, out, '--tolerance', '0', '--cfg-options',
                   *tiny_model_options(WIDTH)])
     assert list(tmp_path.iterdir()) == []
 
 
 def run_export_tool(config, checkpoint, out, *extra):
-    """tools/deploy/export_onnx.py as a user runs it; returns the finished process."""
+    """tools/deployment/export_onnx.py as a user runs it; returns the finished process."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.run([sys.executable, 'tools/deploy/export_onnx.py', str(config),
+    return subprocess.run([sys.executable, 'tools/deployment/export_onnx.py', str(config),
                            str(checkpoint), str(out), *extra], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 

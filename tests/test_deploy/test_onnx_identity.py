@@ -28,7 +28,7 @@ def run(*args) -> subprocess.CompletedProcess:
 
 
 def test_deployed(model, data_root, *options, backend='onnxruntime'):
-    return run('tools/deploy/test_deployed.py', DEMO_CONFIG, model, '--backend', backend,
+    return run('tools/deployment/test_deployed.py', DEMO_CONFIG, model, '--backend', backend,
                '--cfg-options', *tiny_model_options(WIDTH),
                f'test_dataloader.dataset.data_root={data_root}',
                'test_dataloader.num_workers=0', *options)

@@ -70,8 +70,8 @@ def test_commands_refuse_a_node_as_output_and_leave_it(tiny_checkpoint, tmp_path
     options = ['--cfg-options', *tiny_model_options()]
     converter = ['tools/model_converters/rdian2mmseg.py', source]
     checkpoint_tools = [
-        ['tools/deploy/export_onnx.py', DEMO_CONFIG, tiny_checkpoint],
-        ['tools/deploy/reparameterize.py', DEMO_CONFIG, tiny_checkpoint]]
+        ['tools/deployment/export_onnx.py', DEMO_CONFIG, tiny_checkpoint],
+        ['tools/deployment/reparameterize.py', DEMO_CONFIG, tiny_checkpoint]]
     for kind, out in nodes.items():
         # Every node kind for the converter; the device-like nodes (FIFO, device)
         # for the model tools, which share the check (each run costs seconds).

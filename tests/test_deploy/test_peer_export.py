@@ -69,7 +69,7 @@ def test_exported_peer_scores_like_its_checkpoint(name, tiny_synthetic_root, tmp
     config = repo_config(get_peer(name).config)
     checkpoint = converted_checkpoint(name, tmp_path)
     out = tmp_path / f'{name}.onnx'
-    exported = run_tool([sys.executable, 'tools/deploy/export_onnx.py', config, checkpoint,
+    exported = run_tool([sys.executable, 'tools/deployment/export_onnx.py', config, checkpoint,
                          out])
     assert 'logits (relative)' in exported.stdout
     data = [f'{loader}.dataset.{key}={value}'
@@ -84,7 +84,7 @@ def test_exported_peer_scores_like_its_checkpoint(name, tiny_synthetic_root, tmp
     expected = json.loads(next((tmp_path / 'test' / 'test_results').glob('*_metrics.json'))
                           .read_text())['metrics']
     scores = tmp_path / 'deployed.json'
-    run_tool([sys.executable, 'tools/deploy/test_deployed.py', config, out, '--out', scores,
+    run_tool([sys.executable, 'tools/deployment/test_deployed.py', config, out, '--out', scores,
               '--cfg-options', *data])
     actual = json.loads(scores.read_text())['metrics']
     assert actual.keys() == expected.keys()

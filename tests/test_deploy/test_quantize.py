@@ -1,4 +1,4 @@
-"""tools/deploy/quantize.py: INT8 quantisation behind an accuracy gate.
+"""tools/deployment/quantize.py: INT8 quantisation behind an accuracy gate.
 
 The tiny exported model has random weights, so its scores say nothing; these
 tests check the mechanics (calibration, both rows, the gate, the file the
@@ -27,12 +27,12 @@ GENEROUS = ('--max-iou-drop', '100', '--max-niou-drop', '100', '--max-pd-drop', 
 
 
 def quantize_main(capsys, monkeypatch, *args) -> Tuple[int, str, str]:
-    """tools/deploy/quantize.py's main() in this process: exit status, stdout, stderr."""
+    """tools/deployment/quantize.py's main() in this process: exit status, stdout, stderr."""
     spec = importlib.util.spec_from_file_location('quantize_tool',
-                                                  REPO_ROOT / 'tools/deploy/quantize.py')
+                                                  REPO_ROOT / 'tools/deployment/quantize.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(sys, 'argv', ['tools/deploy/quantize.py', *map(str, args)])
+    monkeypatch.setattr(sys, 'argv', ['tools/deployment/quantize.py', *map(str, args)])
     capsys.readouterr()
     try:
         code = module.main()
@@ -47,7 +47,7 @@ def quantized(exported_onnx, tiny_synthetic_root, tmp_path_factory) -> Tuple[Pat
     """(INT8 .xml, stdout) of the tool on the tiny export, limits wide open
     (random weights score at random)."""
     out = tmp_path_factory.mktemp('int8') / 'tiny_int8.xml'
-    result = run_tool([sys.executable, 'tools/deploy/quantize.py', DEMO_CONFIG, exported_onnx,
+    result = run_tool([sys.executable, 'tools/deployment/quantize.py', DEMO_CONFIG, exported_onnx,
                        tiny_synthetic_root, out, '--num-samples', 4, *GENEROUS,
                        '--cfg-options', *tiny_run_options(tiny_synthetic_root)])
     return out, result.stdout

@@ -1,4 +1,4 @@
-"""tools/deploy/reparameterize.py as a user runs it, on bad input and failing disks."""
+"""tools/deployment/reparameterize.py as a user runs it, on bad input and failing disks."""
 import os
 import resource
 import subprocess
@@ -22,7 +22,7 @@ def run_reparameterize(config, checkpoint, out, *extra, file_size_limit=None):
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), PYTHONDONTWRITEBYTECODE='1')
-    return subprocess.run([sys.executable, 'tools/deploy/reparameterize.py', str(config),
+    return subprocess.run([sys.executable, 'tools/deployment/reparameterize.py', str(config),
                            str(checkpoint), str(out), *extra], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300,
                           preexec_fn=limit_file_size if file_size_limit else None)

@@ -36,7 +36,7 @@ class ChannelsLast(torch.nn.Module):
 def test_onnx_file_of_another_model_is_refused(runner, tmp_path):
     path = save_onnx(torch.nn.Conv2d(3, 1, 1), torch.rand(1, 3, 8, 8),
                      tmp_path / 'other.onnx', mark=False)
-    with pytest.raises(DeployedModelError, match='not written by tools/deploy/export_onnx.py'):
+    with pytest.raises(DeployedModelError, match='not written by tools/deployment/export_onnx.py'):
         runner(path)
 
 

@@ -1,6 +1,6 @@
 """Each peer port against the authors' outputs kept in a fixture.
 
-The fixtures are written by ``tools/analysis/verify_peer_parity.py NAME
+The fixtures are written by ``tools/analysis_tools/verify_peer_parity.py NAME
 --author-src DIR --write-fixture`` with the authors' own code; here the same
 seeded authors' weights are rebuilt from the stored key names and shapes,
 converted with the network's converter and loaded strictly into the model of

@@ -1,7 +1,7 @@
 """SCTransNet port: sizes, deep supervision, loss, parameter count, converter.
 
 Parity with the authors' code is checked by test_peer_parity.py (fixture
-written by tools/analysis/verify_peer_parity.py); here the model is mostly
+written by tools/analysis_tools/verify_peer_parity.py); here the model is mostly
 built at base width 4 to stay fast.
 """
 import ast

@@ -1,4 +1,5 @@
 """Shared fixtures for end-to-end runs of the real tools on small synthetic data."""
+import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +12,22 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = (REPO_ROOT / 'configs/serankdet'
                / 'serankdet-lite8_1xb8-45e_synthetic-96x96.py')
 TINY_WIDTH = 4
+
+
+# The analysis and misc tools as scripts (mmseg's tools tree, linked into .mim for mim run).
+TOOL_SCRIPTS = {'get_flops': 'tools/analysis_tools/get_flops.py',
+                'analyze_logs': 'tools/analysis_tools/analyze_logs.py',
+                'browse_dataset': 'tools/misc/browse_dataset.py',
+                'print_config': 'tools/misc/print_config.py'}
+
+
+def load_tool(relative_path: str):
+    """A script under tools/ as a module (scripts are not a package), to call its main."""
+    path = REPO_ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem + '_tool', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_model_options(width: int = TINY_WIDTH) -> List[str]:
@@ -54,7 +71,7 @@ def run_tool(args: Sequence[str], timeout: int = 300,
 def tiny_synthetic_root(tmp_path_factory) -> Path:
     """A 12-image synthetic IRSTD set (64x64) made by the real generator."""
     root = tmp_path_factory.mktemp('synthetic') / 'irstd'
-    run_tool([sys.executable, 'tools/make_synthetic_dataset.py', root,
+    run_tool([sys.executable, 'tools/misc/make_synthetic_dataset.py', root,
               '--num-train', 8, '--num-test', 4, '--size', 64, '--seed', 3])
     return root
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 SIRST = Path(os.environ.get('IRSTD_SIRST_ROOT', REPO_ROOT.parent / 'shared/data/sirst'))
 
 
-COMPARISON_SCRIPT = REPO_ROOT / 'tools/analysis/sirst_cpu_comparison.sh'
+COMPARISON_SCRIPT = REPO_ROOT / 'tools/analysis_tools/sirst_cpu_comparison.sh'
 
 
 def test_sirst_cpu_comparison_runs_every_comparison_config_by_default():
@@ -40,7 +40,7 @@ def sirst_subset(root: Path, num_trainval: int, num_test: int) -> Path:
 
 
 def test_sirst_cpu_comparison_command_on_the_real_data(tmp_path):
-    """tools/analysis/sirst_cpu_comparison.sh on real SIRST images (the release's
+    """tools/analysis_tools/sirst_cpu_comparison.sh on real SIRST images (the release's
     layout; 16 trainval and 8 test images, as scoring all 86 test images at
     native size three times took most of a minute and a half of CI), two
     iterations instead of 1000, for SeRankDet-lite16, a one-channel peer (RDIAN)
@@ -66,10 +66,10 @@ def test_sirst_cpu_comparison_command_on_the_real_data(tmp_path):
 
 
 def test_benchmark_backends_prints_every_path():
-    """tools/analysis/benchmark_backends.py on a tiny model: one row per path,
+    """tools/analysis_tools/benchmark_backends.py on a tiny model: one row per path,
     each exported backend within 1e-4 of the eval form."""
-    result = run_tool([sys.executable, 'tools/analysis/benchmark_backends.py', '--widths', '4',
-                       '--sizes', '48', '--repeats', '1'], timeout=600)
+    result = run_tool([sys.executable, 'tools/analysis_tools/benchmark_backends.py',
+                       '--widths', '4', '--sizes', '48', '--repeats', '1'], timeout=600)
     rows = [line.split('|')[1:-1] for line in result.stdout.splitlines()
             if line.startswith('| 4 |')]
     paths = [cells[2].strip() for cells in rows]

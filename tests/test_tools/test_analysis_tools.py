@@ -1,4 +1,5 @@
-"""``python -m mmseg_serank.tools {get_flops,browse_dataset,print_config}`` on every config.
+"""tools/analysis_tools/get_flops.py, tools/misc/browse_dataset.py and
+tools/misc/print_config.py on every config.
 
 Each tool runs once as the real command and on every shipped config in-process (the
 same ``main``), on tiny data written in each dataset's layout, SeRankDet at width 4.
@@ -13,12 +14,22 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from mmseg_serank.tools.__main__ import main as tools_main
-
-from .conftest import DEMO_CONFIG, REPO_ROOT, run_tool
+from .conftest import DEMO_CONFIG, REPO_ROOT, TOOL_SCRIPTS, load_tool, run_tool
 from .test_every_config import CONFIGS, write_split
 
 pytestmark = pytest.mark.slow
+
+TOOL_MAINS = {name: load_tool(path).main for name, path in TOOL_SCRIPTS.items()}
+
+ANALYZE_LOGS = [sys.executable, TOOL_SCRIPTS['analyze_logs']]
+BROWSE_DATASET = [sys.executable, TOOL_SCRIPTS['browse_dataset']]
+GET_FLOPS = [sys.executable, TOOL_SCRIPTS['get_flops']]
+PRINT_CONFIG = [sys.executable, TOOL_SCRIPTS['print_config']]
+
+
+def tools_main(argv: list) -> int:
+    """Run the script named by argv[0] in-process, with the rest as its arguments."""
+    return TOOL_MAINS[argv[0]](argv[1:])
 
 
 def tiny_width(config_path) -> list:
@@ -40,17 +51,16 @@ def train_data_options(config_path, data_root) -> list:
 
 
 def test_the_real_commands_run(tmp_path):
-    python_m = [sys.executable, '-m', 'mmseg_serank.tools']
-    printed = run_tool([*python_m, 'print_config', DEMO_CONFIG, '--dump', tmp_path / 'c.py'])
+    printed = run_tool([*PRINT_CONFIG, DEMO_CONFIG, '--dump', tmp_path / 'c.py'])
     assert "type='IRSTDEncoderDecoder'" in printed.stdout
     assert Config.fromfile(tmp_path / 'c.py').model.backbone.base_channels == 8
-    flops = run_tool([*python_m, 'get_flops', DEMO_CONFIG, '--shape', '128', '128',
+    flops = run_tool([*GET_FLOPS, DEMO_CONFIG, '--shape', '128', '128',
                       '--cfg-options', 'model.backbone.base_channels=16'])
     # The README's figure for width 16 at 128x128: 2.32 GMACs, 8.131 M params.
     assert re.search(r'Flops: 2\.3\d*G', flops.stdout), flops.stdout
     assert re.search(r'Params: 8\.13\d*M', flops.stdout), flops.stdout
     options = train_data_options(DEMO_CONFIG.relative_to(REPO_ROOT), tmp_path / 'data')
-    run_tool([*python_m, 'browse_dataset', DEMO_CONFIG, '--output-dir', tmp_path / 'vis',
+    run_tool([*BROWSE_DATASET, DEMO_CONFIG, '--output-dir', tmp_path / 'vis',
               '--cfg-options', *options])
     assert sorted(p.name for p in (tmp_path / 'vis').iterdir()) == ['img1_0.png', 'img1_1.png']
 
@@ -81,7 +91,7 @@ def test_analyze_logs_plots_validation_metrics_by_epoch(trained_run, tmp_path):
     work_dir, _ = trained_run
     (log, ) = work_dir.glob('*/vis_data/scalars.json')
     out = tmp_path / 'curves.png'
-    result = run_tool([sys.executable, '-m', 'mmseg_serank.tools', 'analyze_logs', log,
+    result = run_tool([*ANALYZE_LOGS, log,
                        '--keys', 'IRSTD/IoU', 'loss', '--legend', 'tiny', '--out', out])
     assert re.search(r'tiny: IRSTD/IoU best [\d.e+-]+ at epoch [12], last [\d.e+-]+ at '
                      r'epoch 2', result.stdout)

@@ -1,4 +1,4 @@
-"""tools/analysis/benchmark_models.py: two models, one table, curves, resume."""
+"""tools/analysis_tools/benchmark_models.py: two models, one table, curves, resume."""
 import csv
 import json
 import os
@@ -14,7 +14,7 @@ from .conftest import DEMO_CONFIG, REPO_ROOT, TINY_WIDTH, run_tool
 
 pytestmark = pytest.mark.slow
 
-TOOL = 'tools/analysis/benchmark_models.py'
+TOOL = 'tools/analysis_tools/benchmark_models.py'
 LOADER_OPTIONS = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
                   'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0']
 

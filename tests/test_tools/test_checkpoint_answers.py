@@ -75,7 +75,7 @@ def tool_commands(checkpoint: Path, data_root: Path, tmp_path: Path) -> Dict[str
                  *data],
         'infer': ['tools/infer.py', DEMO_CONFIG, checkpoint, data_root / 'images',
                   '--out', tmp_path / 'infer', *data],
-        'export_onnx': ['tools/deploy/export_onnx.py', DEMO_CONFIG, checkpoint,
+        'export_onnx': ['tools/deployment/export_onnx.py', DEMO_CONFIG, checkpoint,
                         tmp_path / 'model.onnx'],
         'train_resume': ['tools/train.py', DEMO_CONFIG, '--work-dir', checkpoint.parent,
                          '--resume', *data],

@@ -63,7 +63,7 @@ def test_crafted_pickle_runs_no_code_in_any_tool(tool, trained_run, tiny_synthet
         'train_resume': ['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
                          '--resume', *options],
         'convert': ['tools/model_converters/serankdet2mmseg.py', crafted, tmp_path / 'out.pth'],
-        'reparameterize': ['tools/deploy/reparameterize.py', DEMO_CONFIG, crafted,
+        'reparameterize': ['tools/deployment/reparameterize.py', DEMO_CONFIG, crafted,
                            tmp_path / 'out.pth', *options],
     }[tool]
     (work_dir / 'last_checkpoint').write_text(str(crafted))

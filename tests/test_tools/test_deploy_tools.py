@@ -1,4 +1,4 @@
-"""tools/deploy/export_onnx.py and tools/deploy/test_deployed.py on a trained checkpoint."""
+"""tools/deployment/export_onnx.py and tools/deployment/test_deployed.py on a trained checkpoint."""
 import json
 import os
 import subprocess
@@ -19,7 +19,7 @@ def exported(trained_run, tmp_path_factory):
     """(checkpoint, .onnx file) of the shared training run, exported by the real tool."""
     checkpoint = trained_run[0] / 'epoch_2.pth'
     onnx_file = tmp_path_factory.mktemp('export') / 'model.onnx'
-    export = run_tool([sys.executable, 'tools/deploy/export_onnx.py', DEMO_CONFIG,
+    export = run_tool([sys.executable, 'tools/deployment/export_onnx.py', DEMO_CONFIG,
                        checkpoint, onnx_file, '--cfg-options', *tiny_model_options()])
     assert f'wrote {onnx_file}' in export.stdout
     return checkpoint, onnx_file
@@ -47,7 +47,7 @@ def test_exported_model_scores_like_the_checkpoint(backend, test_cfg, exported,
     expected = json.loads(next((tmp_path / 'test' / 'test_results').glob('*_metrics.json'))
                           .read_text())['metrics']
     scores = tmp_path / 'deployed.json'
-    result = run_tool([sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, onnx_file,
+    result = run_tool([sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG, onnx_file,
                        '--backend', backend, '--out', scores, '--cfg-options',
                        *tiny_run_options(tiny_synthetic_root), *test_cfg])
     assert 'IoU (%)' in result.stdout
@@ -62,7 +62,7 @@ def test_scores_for_a_missing_folder_are_refused_before_scoring(exported, tiny_s
     """The old tool scored the whole set, then died in a FileNotFoundError traceback."""
     out = tmp_path / 'missing' / 'scores.json'
     result = subprocess.run(
-        [sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, str(exported[1]),
+        [sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG, str(exported[1]),
          '--out', str(out), '--cfg-options', *tiny_run_options(tiny_synthetic_root)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
         env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))

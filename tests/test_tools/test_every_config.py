@@ -6,7 +6,6 @@ published layouts are exercised, not only the generic one. Models are shrunk
 and crops reduced to 64 px so a full-width network is not run on the CPU.
 """
 import copy
-import sys
 from pathlib import Path
 
 import cv2
@@ -16,12 +15,10 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, load_tool
+from tiny_configs import set_train_crop, shrink_model
 
-sys.path.insert(0, str(REPO_ROOT / 'tools'))
-from make_synthetic_dataset import make_sample  # noqa: E402
-
-from tiny_configs import set_train_crop, shrink_model  # noqa: E402
+make_sample = load_tool('tools/misc/make_synthetic_dataset.py').make_sample
 
 pytestmark = pytest.mark.slow
 

@@ -24,13 +24,17 @@ import torch
 
 from mmseg_serank.deploy.export import build_segmentor
 
-from .conftest import DEMO_CONFIG, REPO_ROOT, TINY_WIDTH, run_tool, tiny_model_options
+from .conftest import DEMO_CONFIG, REPO_ROOT, TINY_WIDTH, TOOL_SCRIPTS, run_tool, tiny_model_options
 from .test_checkpoint_safety import crafted_checkpoint
 
 pytestmark = pytest.mark.slow
 
 BASELINE_CONFIG = 'configs/baselines/unet-s5-d16_fcn_1xb4-1k_sirst-256x256.py'
-BENCHMARK = 'tools/analysis/benchmark_backends.py'
+BENCHMARK = 'tools/analysis_tools/benchmark_backends.py'
+
+ANALYZE_LOGS = [sys.executable, TOOL_SCRIPTS['analyze_logs']]
+GET_FLOPS = [sys.executable, TOOL_SCRIPTS['get_flops']]
+PRINT_CONFIG = [sys.executable, TOOL_SCRIPTS['print_config']]
 
 
 def run(args: Sequence, preexec_fn: Optional[Callable] = None,
@@ -124,7 +128,7 @@ def tiny_files(tmp_path_factory):
     torch.save({'state_dict': build_segmentor(
         str(DEMO_CONFIG), {'model.backbone.base_channels': 8}).state_dict(), 'meta': {}}, wide)
     onnx_file = folder / 'tiny.onnx'
-    run_tool([sys.executable, 'tools/deploy/export_onnx.py', DEMO_CONFIG, checkpoint, onnx_file,
+    run_tool([sys.executable, 'tools/deployment/export_onnx.py', DEMO_CONFIG, checkpoint, onnx_file,
               '--cfg-options', *tiny_model_options()])
     marker = folder / 'code_ran'
     crafted = crafted_checkpoint(folder / 'crafted.pth', marker, model.state_dict())
@@ -159,18 +163,17 @@ def test_benchmark_backends_refuses_a_baseline_config_and_another_width(tiny_fil
 
 
 def test_analysis_tools_refuse_bad_arguments_in_one_line(tmp_path):
-    tools = [sys.executable, '-m', 'mmseg_serank.tools']
-    assert_one_line_error(run([*tools, 'get_flops', DEMO_CONFIG, '--shape', '0', '64']),
+    assert_one_line_error(run([*GET_FLOPS, DEMO_CONFIG, '--shape', '0', '64']),
                           '--shape', '>= 1')
-    assert_one_line_error(run([*tools, 'get_flops', tmp_path / 'missing.py']),
+    assert_one_line_error(run([*GET_FLOPS, tmp_path / 'missing.py']),
                           tmp_path / 'missing.py', 'does not exist')
-    assert_one_line_error(run([*tools, 'print_config', tmp_path / 'missing.py']),
+    assert_one_line_error(run([*PRINT_CONFIG, tmp_path / 'missing.py']),
                           tmp_path / 'missing.py')
     target = tmp_path / 'no_folder' / 'dump.py'
-    assert_one_line_error(run([*tools, 'print_config', DEMO_CONFIG, '--dump', target]),
+    assert_one_line_error(run([*PRINT_CONFIG, DEMO_CONFIG, '--dump', target]),
                           target)
     with read_only_folder(tmp_path / 'read_only') as folder:
-        result = run([*tools, 'print_config', DEMO_CONFIG, '--dump', folder / 'dump.py'])
+        result = run([*PRINT_CONFIG, DEMO_CONFIG, '--dump', folder / 'dump.py'])
         assert_one_line_error(result, folder / 'dump.py')
         assert list(folder.iterdir()) == []
 
@@ -183,7 +186,7 @@ def test_analyze_logs_names_a_file_that_is_not_a_log(tmp_path):
     text = tmp_path / 'text.json'
     text.write_text('not json\n')
     for log in (listing, binary, text):
-        result = run([sys.executable, '-m', 'mmseg_serank.tools', 'analyze_logs', log,
+        result = run([*ANALYZE_LOGS, log,
                       '--out', tmp_path / 'plot.png'])
         assert_one_line_error(result, log)
     assert not (tmp_path / 'plot.png').exists()
@@ -192,7 +195,7 @@ def test_analyze_logs_names_a_file_that_is_not_a_log(tmp_path):
 def test_ctrl_c_in_export_onnx_leaves_nothing(tiny_files, tmp_path):
     out_dir = tmp_path / 'export'
     out_dir.mkdir()
-    result = interrupt([sys.executable, 'tools/deploy/export_onnx.py', DEMO_CONFIG,
+    result = interrupt([sys.executable, 'tools/deployment/export_onnx.py', DEMO_CONFIG,
                         tiny_files['checkpoint'], out_dir / 'model.onnx', '--cfg-options',
                         *tiny_model_options()], tmp_path,
                        ready=lambda: any(out_dir.glob('.model.onnx.*')))
@@ -203,7 +206,7 @@ def test_ctrl_c_in_export_onnx_leaves_nothing(tiny_files, tmp_path):
 def test_ctrl_c_in_test_deployed_leaves_no_scores(tiny_files, tiny_synthetic_root, tmp_path):
     out = tmp_path / 'scores.json'
     start = time.monotonic()
-    result = interrupt([sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG,
+    result = interrupt([sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG,
                         tiny_files['onnx'], '--out', out,
                         *deployed_options(tiny_synthetic_root)], tmp_path,
                        # During its imports (over 2 s): an unloaded machine scores the 4
@@ -242,7 +245,7 @@ def test_ctrl_c_in_infer_keeps_the_finished_images(tiny_files, tmp_path):
 @pytest.mark.parametrize('tool', ['export_onnx', 'benchmark_backends'])
 def test_a_crafted_checkpoint_is_refused_in_one_line(tool, tiny_files, tmp_path):
     command = {
-        'export_onnx': ['tools/deploy/export_onnx.py', DEMO_CONFIG, tiny_files['crafted'],
+        'export_onnx': ['tools/deployment/export_onnx.py', DEMO_CONFIG, tiny_files['crafted'],
                         tmp_path / 'out.onnx', '--cfg-options', *tiny_model_options()],
         'benchmark_backends': [BENCHMARK, '--config', DEMO_CONFIG, '--checkpoint',
                                tiny_files['crafted'], '--widths', '4', '--sizes', '32',
@@ -261,7 +264,7 @@ def test_a_checkpoint_given_to_an_exported_model_backend_is_named(tiny_files,
                                                                   tmp_path):
     checkpoint = tiny_files['checkpoint']
     for backend in ('onnxruntime', 'openvino'):
-        result = run([sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, checkpoint,
+        result = run([sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG, checkpoint,
                       '--backend', backend, *deployed_options(tiny_synthetic_root)])
         assert_one_line_error(result, checkpoint, 'PyTorch checkpoint', '.onnx')
     result = run([sys.executable, 'tools/infer.py', DEMO_CONFIG, checkpoint,
@@ -278,7 +281,7 @@ def test_a_checkpoint_given_to_an_exported_model_backend_is_named(tiny_files,
 def test_a_corrupt_onnx_on_openvino_is_one_line(tiny_files, tiny_synthetic_root, tmp_path):
     corrupt = tmp_path / 'corrupt.onnx'
     corrupt.write_bytes(tiny_files['onnx'].read_bytes()[:5000])
-    result = run([sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, corrupt,
+    result = run([sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG, corrupt,
                   '--backend', 'openvino', *deployed_options(tiny_synthetic_root)])
     assert_one_line_error(result, corrupt, 'OpenVINO', '.onnx')
 
@@ -296,8 +299,8 @@ def test_test_deployed_on_a_full_disk_leaves_no_empty_scores(tiny_files, tiny_sy
     deep.mkdir(parents=True)
     (deep / 'model.onnx').symlink_to(tiny_files['onnx'])
     out = tmp_path / 'scores.json'
-    command = [sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, deep / 'model.onnx',
-               '--out', out, *deployed_options(tiny_synthetic_root)]
+    command = [sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG,
+               deep / 'model.onnx', '--out', out, *deployed_options(tiny_synthetic_root)]
     result = run(command, preexec_fn=file_size_limit(FULL_DISK_LIMIT))
     assert_one_line_error(result, out)
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ['d' * 230]
@@ -321,7 +324,7 @@ def test_infer_on_a_full_disk_leaves_no_empty_pictures(tiny_files, tmp_path):
 
 def test_test_deployed_checks_the_out_folder_before_scoring(tiny_files, tiny_synthetic_root,
                                                             tmp_path):
-    command = [sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG, tiny_files['onnx'],
+    command = [sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG, tiny_files['onnx'],
                *deployed_options(tiny_synthetic_root), '--out']
     with read_only_folder(tmp_path / 'read_only') as folder:
         result = run([*command, folder / 'scores.json'])
@@ -377,7 +380,7 @@ def test_test_deployed_names_an_unreadable_test_image(tiny_files, tiny_synthetic
     test_names = (root / 'splits' / 'test.txt').read_text().split()
     broken = next((root / 'images').glob(f'{test_names[0]}.*'))
     broken.write_bytes(b'garbage')
-    result = run([sys.executable, 'tools/deploy/test_deployed.py', DEMO_CONFIG,
+    result = run([sys.executable, 'tools/deployment/test_deployed.py', DEMO_CONFIG,
                   tiny_files['onnx'], *deployed_options(root)])
     line = assert_one_line_error(result, broken)
     assert 'BytesIO' not in line and ' object at 0x' not in line

@@ -232,7 +232,7 @@ def test_trained_and_reparameterised_checkpoints_carry_the_irstd_meta(checkpoint
     assert trained['meta']['dataset_meta']['classes'] == ('background', 'target')
     assert trained['meta']['dataset_meta']['palette'] == irstd_dataset_meta()['palette']
     deployed = tmp_path / 'deploy.pth'
-    run_tool([sys.executable, 'tools/deploy/reparameterize.py', DEMO_CONFIG, checkpoint,
+    run_tool([sys.executable, 'tools/deployment/reparameterize.py', DEMO_CONFIG, checkpoint,
               deployed, '--shape', 32, 32, '--cfg-options', *tiny_model_options()])
     meta = torch.load(deployed, weights_only=True)['meta']
     assert meta['dataset_meta'] == irstd_dataset_meta()

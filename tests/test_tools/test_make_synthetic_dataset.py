@@ -7,9 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-TOOLS_DIR = Path(__file__).resolve().parents[2] / 'tools'
-sys.path.insert(0, str(TOOLS_DIR))
-from make_synthetic_dataset import generate_dataset  # noqa: E402
+from .conftest import REPO_ROOT, load_tool
+
+GENERATOR = REPO_ROOT / 'tools' / 'misc' / 'make_synthetic_dataset.py'
+generate_dataset = load_tool('tools/misc/make_synthetic_dataset.py').generate_dataset
 
 SIZE = 48
 
@@ -90,7 +91,7 @@ def test_same_seed_same_data_and_other_seed_differs(dataset, tmp_path):
 
 def test_command_line_writes_the_requested_split_sizes(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(TOOLS_DIR / 'make_synthetic_dataset.py'), str(tmp_path),
+        [sys.executable, str(GENERATOR), str(tmp_path),
          '--num-train', '3', '--num-test', '2', '--size', '32', '--seed', '1'],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -8,7 +8,7 @@ from typing import List
 import pytest
 import yaml
 
-from .conftest import REPO_ROOT, run_tool
+from .conftest import DEMO_CONFIG, REPO_ROOT, run_tool
 
 MIM = Path(sys.executable).with_name('mim')
 CONFIG_DIRS = tuple(sorted(str(d.relative_to(REPO_ROOT)) for d in (REPO_ROOT / 'configs').iterdir()
@@ -42,6 +42,7 @@ def test_package_mim_folder_points_at_the_repository_files():
     mim_dir = REPO_ROOT / 'mmseg_serank/.mim'
     assert (mim_dir / 'model-index.yml').resolve() == REPO_ROOT / 'model-index.yml'
     assert (mim_dir / 'configs').resolve() == REPO_ROOT / 'configs'
+    assert (mim_dir / 'tools').resolve() == REPO_ROOT / 'tools'
 
 
 @pytest.mark.slow
@@ -52,7 +53,7 @@ def test_mim_search_and_list_see_every_config_of_an_installed_package(tmp_path):
     src.mkdir()
     for name in ('pyproject.toml', 'setup.cfg', 'README.md', 'model-index.yml'):
         shutil.copy2(REPO_ROOT / name, src / name)
-    for name in ('mmseg_serank', 'configs'):
+    for name in ('mmseg_serank', 'configs', 'tools'):
         shutil.copytree(REPO_ROOT / name, src / name, symlinks=True,
                         ignore=shutil.ignore_patterns('__pycache__'))
     site = tmp_path / 'site'
@@ -76,6 +77,13 @@ def test_mim_search_and_list_see_every_config_of_an_installed_package(tmp_path):
     assert '81.27' in table.stdout
     listed = run_tool([MIM, 'list'], env_extra=env, timeout=120)
     assert 'mmseg-serank' in listed.stdout
+    # mmseg's tools tree travels in the package: `mim run` finds get_flops there.
+    installed_tool = site / 'mmseg_serank/.mim/tools/analysis_tools/get_flops.py'
+    assert installed_tool.is_file() and not installed_tool.is_symlink()
+    flops = run_tool([MIM, 'run', 'mmseg_serank', 'get_flops', DEMO_CONFIG, '--shape', '64',
+                      '64'], env_extra=env, timeout=300)
+    assert str(installed_tool) in flops.stdout  # mim names the script it runs
+    assert re.search(r'Flops: [\d.]+[KMG]\b', flops.stdout), flops.stdout
 
 
 

@@ -1,6 +1,6 @@
 """One threshold setting, every consumer: ``--threshold`` and ``--cfg-options
 model.decode_head.threshold=...`` change tools/infer.py's masks (PyTorch and
-exported models) and tools/deploy/test_deployed.py's scores alike."""
+exported models) and tools/deployment/test_deployed.py's scores alike."""
 import importlib.util
 import json
 import sys
@@ -63,7 +63,7 @@ def test_the_threshold_set_once_changes_the_scores_of_test_deployed(tiny_synthet
     """Must show: test_deployed.py scores the exported model's probability above
     the config's threshold, which --threshold and --cfg-options set alike."""
     spec = importlib.util.spec_from_file_location(
-        'test_deployed_tool', REPO_ROOT / 'tools/deploy/test_deployed.py')
+        'test_deployed_tool', REPO_ROOT / 'tools/deployment/test_deployed.py')
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     monkeypatch.setattr(tool, 'build_runner', fake_build_runner)

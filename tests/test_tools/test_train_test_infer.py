@@ -174,7 +174,7 @@ def test_deploy_checkpoint_tests_with_the_deploy_option(trained_run, tiny_synthe
                                                         tmp_path):
     work_dir, _ = trained_run
     deployed = tmp_path / 'deploy.pth'
-    conversion = run_tool([sys.executable, 'tools/deploy/reparameterize.py', DEMO_CONFIG,
+    conversion = run_tool([sys.executable, 'tools/deployment/reparameterize.py', DEMO_CONFIG,
                            work_dir / 'epoch_2.pth', deployed, '--shape', 32, 32,
                            '--cfg-options', *tiny_model_options()])
     assert f'wrote {deployed}' in conversion.stdout

@@ -1,7 +1,7 @@
-# Synthetic IRSTD scenes from tools/make_synthetic_dataset.py, in the project's
+# Synthetic IRSTD scenes from tools/misc/make_synthetic_dataset.py, in the project's
 # generic layout: data/synthetic_irstd/images/NAME.png, masks/NAME.png (same
 # names), splits/{train,test}.txt. Make them with
-#   python tools/make_synthetic_dataset.py data/synthetic_irstd
+#   python tools/misc/make_synthetic_dataset.py data/synthetic_irstd
 _base_ = './irstd.py'
 # The train and resize-to-base pipelines are built from this file's sizes (irstd.py
 # says why); the import stays below _base_, where mmengine expects it in this config style.

@@ -1,5 +1,5 @@
 # A short iteration-based schedule for CPU comparisons (the README's SIRST table;
-# tools/analysis/benchmark_models.py gives every model the same budget): AdamW at
+# tools/analysis_tools/benchmark_models.py gives every model the same budget): AdamW at
 # 1e-3, ten times the reference's 1e-4 for a budget under 1 % of its 1500 epochs,
 # 50 iterations of linear warm-up, poly 0.9 decay to zero, validation at the end.
 max_iters = 1000

@@ -35,7 +35,7 @@ class SeRankDet(BaseModule):
         act_cfg (dict): Activation layers.
         deploy (bool): Build the inference-only deploy form (CDCs and BNs
             folded, see :meth:`switch_to_deploy`) so checkpoints written by
-            tools/deploy/reparameterize.py load into it.
+            tools/deployment/reparameterize.py load into it.
     """
 
     size_divisor = 2**(NUM_STAGES - 1)

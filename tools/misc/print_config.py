@@ -6,13 +6,20 @@ from typing import Optional, Sequence
 from mmengine.fileio import dump
 from mmseg.registry import MODELS
 
-from ._config import add_cfg_options, check_output_file, load_config, parse, write_output_file
+import mmseg_serank  # noqa: F401  (registers the modules)
+from mmseg_serank.utils.cli import (
+    add_cfg_options,
+    check_output_file,
+    load_config,
+    parse,
+    write_output_file,
+)
 
 DUMP_FORMATS = {'.py': None, '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml'}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m mmseg_serank.tools print_config',
+    parser = argparse.ArgumentParser(prog='tools/misc/print_config.py',
                                      description=__doc__)
     parser.add_argument('config')
     parser.add_argument('--graph', action='store_true', help='also build and print the model')

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/analysis/verify_peer_parity.py NAME --author-src DIR [--write-fixture]
+    python tools/analysis_tools/verify_peer_parity.py NAME --author-src DIR [--write-fixture]
 
 NAME is one of dnanet, mshnet, acm, rdian, uiunet, sctransnet; DIR is a
 checkout of the authors' repository (e.g. ``git -C MIRROR.git archive HEAD |
@@ -91,7 +91,7 @@ def main() -> int:
             'authors_parameters': authors_count,
             'inputs': [inputs for inputs, _, _ in records],
             'probabilities': [expected for _, expected, _ in records],
-            'made_by': f'python tools/analysis/verify_peer_parity.py {args.name} '
+            'made_by': f'python tools/analysis_tools/verify_peer_parity.py {args.name} '
                        '--author-src DIR --write-fixture',
         }
         path = osp.normpath(osp.join(FIXTURE_DIR, f'{args.name}.pt'))

@@ -1,6 +1,6 @@
 """Score an exported model (.onnx or OpenVINO .xml) on the config's test set.
 
-Usage: python tools/deploy/test_deployed.py CONFIG MODEL
+Usage: python tools/deployment/test_deployed.py CONFIG MODEL
        [--backend onnxruntime|openvino] [--threshold T] [--out metrics.json]
        [--cfg-options ...]
 
@@ -13,7 +13,7 @@ sets it, as for tools/test.py and tools/infer.py). ``--out`` also writes the sco
 as JSON (refusing to overwrite an existing file); its folder is checked for
 writing before the scoring, and the file is written atomically (a full disk
 leaves no file behind). A model exported from another network or preprocessing
-than CONFIG builds is refused (see tools/deploy/export_onnx.py). Ctrl-C stops
+than CONFIG builds is refused (see tools/deployment/export_onnx.py). Ctrl-C stops
 with exit status 130 and writes nothing.
 """
 # ruff: noqa: E402  (the Ctrl-C handler is installed before the slow imports)
@@ -37,20 +37,14 @@ import re
 import tempfile
 from typing import Optional
 
-import numpy as np
-import torch
 from mmengine.config import Config, DictAction
-from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 import mmseg_serank  # noqa: F401  (registers modules)
 from mmseg_serank.checkpoint import check_replaceable, write_atomically
 from mmseg_serank.deploy import BACKENDS, DeployedModelError, build_runner
 from mmseg_serank.deploy.runners import one_line
-from mmseg_serank.deploy.slide import deployed_probability, slide_settings
+from mmseg_serank.deploy.scoring import score_deployed
 from mmseg_serank.evaluation.metrics import format_metrics_table
 from mmseg_serank.thresholds import config_threshold, set_config_threshold
 
@@ -74,34 +68,6 @@ def out_problem(out: str) -> Optional[str]:
         return (f'cannot write {out}: the folder {folder} is not writable '
                 f'({error.strerror}); choose another --out')
     return None
-
-
-def score(cfg: Config, runner) -> dict:
-    """Run ``runner`` over the test set and return the evaluator's scores.
-
-    The mask is the probability above the model's one threshold
-    (``model.decode_head.threshold``), as the PyTorch model's ``pred_sem_seg``.
-    A config in slide mode is run on its windows, as tools/test.py runs it.
-    """
-    threshold = config_threshold(cfg)
-    test_cfg = cfg.model.get('test_cfg') or {}
-    dataloader = Runner.build_dataloader(cfg.test_dataloader)
-    evaluator = Evaluator(cfg.test_evaluator)
-    evaluator.dataset_meta = dataloader.dataset.metainfo
-    for batch in dataloader:
-        samples = []
-        for image, sample in zip(batch['inputs'], batch['data_samples']):
-            pixels = image[None].numpy().astype(np.float32)
-            settings = slide_settings(test_cfg, pixels.shape[2:])
-            probability = deployed_probability(runner, pixels, settings)[0]
-            result = SegDataSample(metainfo=sample.metainfo)
-            result.gt_sem_seg = sample.gt_sem_seg
-            result.seg_logits = PixelData(data=torch.from_numpy(probability))
-            result.pred_sem_seg = PixelData(
-                data=torch.from_numpy((probability > threshold).astype(np.int64)))
-            samples.append(result)
-        evaluator.process(samples, batch)
-    return evaluator.evaluate(len(dataloader.dataset))
 
 
 def main() -> int:
@@ -153,7 +119,7 @@ def run() -> int:
         runner = build_runner(args.backend, args.model, cfg=cfg,
                               warn=lambda message: print(f'warning: {message}',
                                                          file=sys.stderr))
-        metrics = score(cfg, runner)
+        metrics = score_deployed(cfg, runner)
     except (ImportError, DeployedModelError, OSError, ValueError) as error:
         message = OBJECT_REPR.sub('the file', one_line(error))
         print(f'error: {message}', file=sys.stderr)

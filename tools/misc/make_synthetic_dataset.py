@@ -21,7 +21,7 @@ expects. Each image is generated from its own generator seeded with
 
 Example::
 
-    python tools/make_synthetic_dataset.py data/synthetic_irstd \\
+    python tools/misc/make_synthetic_dataset.py data/synthetic_irstd \\
         --num-train 160 --num-test 40 --size 128 --seed 0
 """
 import argparse

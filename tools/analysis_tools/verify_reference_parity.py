@@ -4,7 +4,7 @@ Usage (the reference needs einops, which is not a project dependency)::
 
     git -C /path/to/SeRankDet.git archive HEAD model | tar -x -C /tmp/serankdet_ref
     pip install --target /tmp/refdeps einops
-    PYTHONPATH=/tmp/refdeps python tools/analysis/verify_reference_parity.py \
+    PYTHONPATH=/tmp/refdeps python tools/analysis_tools/verify_reference_parity.py \
         /tmp/serankdet_ref
 
 The reference model is imported from REF_REPO_DIR, randomly initialised (BN

@@ -5,10 +5,10 @@
 # (UNet-S5-D16 at base width 16, DeepLabV3+ R18, SegFormer MiT-B0), each trained
 # 1000 iterations of 4 crops of 256x256 (about 12 epochs of the 341 trainval
 # images) and tested on the 86 test images at native resolution, through
-# tools/analysis/benchmark_models.py (same budget, resume, table and curves; a
+# tools/analysis_tools/benchmark_models.py (same budget, resume, table and curves; a
 # model that fails is marked in the table and the others go on).
 #
-#   tools/analysis/sirst_cpu_comparison.sh [SIRST_ROOT] [WORK_DIR] [CONFIG ...]
+#   tools/analysis_tools/sirst_cpu_comparison.sh [SIRST_ROOT] [WORK_DIR] [CONFIG ...]
 #
 # SIRST_ROOT: the original release (images/, masks/, idx_427/), default
 # ../shared/data/sirst; WORK_DIR: default work_dirs/sirst_cpu; CONFIGs: a subset
@@ -36,5 +36,5 @@ if [ ${#configs[@]} -eq 0 ]; then
         configs/baselines/segformer_mit-b0_1xb4-1k_sirst-256x256.py
     )
 fi
-exec "${PYTHON:-python3}" tools/analysis/benchmark_models.py "${configs[@]}" \
+exec "${PYTHON:-python3}" tools/analysis_tools/benchmark_models.py "${configs[@]}" \
     --work-dir "$work_dir" --iters "${ITERS:-1000}" --data-root "$data_root"

@@ -4,14 +4,14 @@
 # crops, batch 4, AMP when CUDA is there), test each last checkpoint on the 86
 # test images at native resolution, and print one table.
 #
-#   tools/analysis/sirst_fixed_budget.sh DATA_ROOT EPOCHS OUT_DIR [CONFIG ...]
+#   tools/analysis_tools/sirst_fixed_budget.sh DATA_ROOT EPOCHS OUT_DIR [CONFIG ...]
 #
 # The warm-up is one epoch and the poly decay ends at EPOCHS, so every model
 # sees the whole schedule shape in the shorter budget. Validation runs once,
 # at the end. Per model: OUT_DIR/NAME/{train.log,test.log,metrics.json}.
 # This is the command behind the README's GPU fixed-budget table (an epoch budget,
 # the last checkpoint scored without a sweep). For new comparisons use
-# tools/analysis/benchmark_models.py: an iteration budget, resume, size and speed,
+# tools/analysis_tools/benchmark_models.py: an iteration budget, resume, size and speed,
 # curves, any data set.
 # Environment: PYTHON (interpreter), WORKERS (data loader workers, 4),
 # CFG_OPTIONS (extra --cfg-options for every model, space separated).

@@ -1,11 +1,11 @@
 """INT8 post-training quantisation of an exported model, written only if accurate enough.
 
-Usage: python tools/deploy/quantize.py CONFIG MODEL.onnx CALIB_DATA OUT.xml
+Usage: python tools/deployment/quantize.py CONFIG MODEL.onnx CALIB_DATA OUT.xml
        [--num-samples 300] [--preset performance|mixed] [--quantize-attention]
        [--ignore PATTERN ...] [--max-iou-drop 0.5] [--max-niou-drop 0.5]
        [--max-pd-drop 1.0] [--max-fa-rise 0.1] [--threads N] [--cfg-options ...]
 
-MODEL is the file tools/deploy/export_onnx.py wrote (or an FP32 OpenVINO IR of
+MODEL is the file tools/deployment/export_onnx.py wrote (or an FP32 OpenVINO IR of
 it). NNCF calibrates INT8 quantisers for OpenVINO on up to --num-samples images
 of the config's training dataset, read with the config's test pipeline from
 CALIB_DATA: the data root (a folder, which the test set is then read from too)
@@ -15,13 +15,13 @@ values; --quantize-attention tries anyway); --ignore keeps more graph nodes
 (regular expressions of ONNX node names, e.g. '/decode_head/.*') in floating point.
 
 Both models are then scored on the config's test split (held out: calibration
-on the test split itself is refused) as tools/deploy/test_deployed.py scores
+on the test split itself is refused) as tools/deployment/test_deployed.py scores
 them, both rows are printed, and OUT (an OpenVINO IR .xml with its .bin
 beside it) is written only if INT8 loses no more than the limits: IoU and nIoU
 --max-*-drop points, Pd --max-pd-drop points, Fa at most --max-fa-rise (a
 fraction) above FP32. Otherwise the tool exits 1 and writes nothing. The IR
 keeps the export's metadata (model identity), so tools/infer.py,
-tools/deploy/test_deployed.py and tools/analysis/benchmark_backends.py take it
+tools/deployment/test_deployed.py and tools/analysis_tools/benchmark_backends.py take it
 with --backend openvino like any exported file. The .bin and then the .xml
 are each replaced in one rename, and only absent or regular files are replaced.
 """
@@ -48,6 +48,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+from mmseg_serank.checkpoint import check_replaceable
 from mmseg_serank.deploy import DeployedModelError, OpenVINORunner
 from mmseg_serank.deploy.quantize import (
     ATTENTION_PATTERN,
@@ -63,10 +64,7 @@ from mmseg_serank.deploy.quantize import (
     staged_ir,
 )
 from mmseg_serank.deploy.runners import one_line
-from mmseg_serank.engine.hooks.atomic_checkpoint_hook import check_replaceable
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_deployed import score  # noqa: E402
+from mmseg_serank.deploy.scoring import score_deployed
 
 MAX_MESSAGE = 600
 
@@ -74,7 +72,7 @@ MAX_MESSAGE = 600
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('model', help='the .onnx file of tools/deploy/export_onnx.py')
+    parser.add_argument('model', help='the .onnx file of tools/deployment/export_onnx.py')
     parser.add_argument('calib_data', help='data root (folder) or split file of the '
                         'calibration images')
     parser.add_argument('out', help='the OpenVINO IR .xml to write (its .bin beside it)')
@@ -169,7 +167,8 @@ def quantize(args: argparse.Namespace) -> int:
               f'{ignored or "nothing"})', flush=True)
         with staged_ir(quantized, args.out) as staged:
             int8 = OpenVINORunner(staged, args.threads, cfg=cfg)
-            rows = {'FP32 (OpenVINO)': score(cfg, fp32), 'INT8 (OpenVINO)': score(cfg, int8)}
+            rows = {'FP32 (OpenVINO)': score_deployed(cfg, fp32),
+                    'INT8 (OpenVINO)': score_deployed(cfg, int8)}
             print(f'on the test split of {args.config}:')
             print(metric_rows(rows))
             problems = accuracy_problems(

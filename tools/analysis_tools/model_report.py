@@ -1,31 +1,27 @@
 """Parameters, multiply-adds and CPU latency of a SeRankDet config.
 
-Usage: python tools/analysis/model_report.py CONFIG [--shape H W] [--runs N]
+Usage: python tools/analysis_tools/model_report.py CONFIG [--shape H W] [--runs N]
        [--base-channels C] [--threads T]
 
 MACs are counted by ``mmengine.analysis.get_model_complexity_info`` (a traced
 operator count where one multiply-add counts once; its "flops" are MACs) on
 the inference path (fused output only). Latency is the median of N timed
 forwards after one warm-up, batch 1, in eval form and in deploy form (CDC and
-BN folded, see tools/deploy/reparameterize.py).
+BN folded, see tools/deployment/reparameterize.py).
 """
 import argparse
 import copy
 import os.path as osp
-import statistics
 import sys
-import time
 
 import torch
-from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers SeRankDet)
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'deploy'))
-from reparameterize import deploy_differences, switch_to_deploy  # noqa: E402
+from mmseg_serank.deploy.reparameterize import deploy_differences, switch_to_deploy
+from mmseg_serank.utils.model_cost import count_macs, median_latency
 
 
 def build_model(config: str, base_channels: int = 0) -> torch.nn.Module:
@@ -34,24 +30,6 @@ def build_model(config: str, base_channels: int = 0) -> torch.nn.Module:
     if base_channels:
         cfg.model.backbone.base_channels = base_channels  # the head follows
     return MODELS.build(cfg.model).eval()
-
-
-def median_latency(model: torch.nn.Module, inputs: torch.Tensor, runs: int) -> float:
-    times = []
-    with torch.no_grad():
-        model(inputs, mode='tensor')
-        for _ in range(runs):
-            start = time.perf_counter()
-            model(inputs, mode='tensor')
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def count_macs(model: torch.nn.Module, inputs: torch.Tensor) -> float:
-    with torch.no_grad():
-        info = get_model_complexity_info(model, inputs=(inputs, ), show_table=False,
-                                         show_arch=False)
-    return float(info['flops'])
 
 
 def main() -> int:

@@ -1,4 +1,6 @@
-"""Config loading shared by the tools: the plugin imported, options merged, scope set."""
+"""What the command-line tools share: a config loaded with its options merged, its
+custom imports done and its scope set, and output files checked and written
+with one-line errors."""
 import os
 from pathlib import Path
 from typing import Optional, Sequence
@@ -6,8 +8,6 @@ from typing import Optional, Sequence
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
-
-import mmseg_serank  # noqa: F401  (registers the modules)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

@@ -1,12 +1,12 @@
 """Batch-1 CPU latency of SeRankDet on PyTorch, ONNX Runtime and OpenVINO.
 
-Usage: python tools/analysis/benchmark_backends.py [--widths 64 16]
+Usage: python tools/analysis_tools/benchmark_backends.py [--widths 64 16]
        [--sizes 256 512] [--repeats 3] [--threads 2] [--checkpoint CKPT]
        [--reference-dir SERANKDET_CHECKOUT] [--int8]
 
 For each width the model of --config is built (random weights unless
 --checkpoint is given; timing does not depend on the values), exported with
-tools/deploy/export_onnx.py's code to a temporary file, and each path runs on
+tools/deployment/export_onnx.py's code to a temporary file, and each path runs on
 the same raw-pixel image: PyTorch eval form (what tools/test.py runs), PyTorch
 deploy form (CDC + BN folded), the deploy form in channels_last memory format,
 ONNX Runtime and OpenVINO (f32) on the exported file. After one warm-up call
@@ -16,17 +16,17 @@ image, speed-up of the median over the eval form, and the max abs probability
 difference to the eval form.
 
 With --reference-dir (a checkout of GrokCV/SeRankDet, einops on PYTHONPATH, as
-for tools/analysis/verify_reference_parity.py) the width-64 rows add the
+for tools/analysis_tools/verify_reference_parity.py) the width-64 rows add the
 reference implementation in eval mode on the same weights (the reference's
 random initialisation, converted into ours), timed in the same rounds, and a
 last line gives each path's speed-up over the reference.
 
 With --int8 the exported file is also quantised to INT8 with
-tools/deploy/quantize.py's code (NNCF for OpenVINO, the SeRank attentions in
+tools/deployment/quantize.py's code (NNCF for OpenVINO, the SeRank attentions in
 floating point), calibrated on --int8-samples random raw-pixel images at the
 first size (timing does not depend on the calibration), and timed in the same
 rounds; a line gives its speed-up over OpenVINO f32. Its probability difference
-says nothing about accuracy on random weights: tools/deploy/quantize.py
+says nothing about accuracy on random weights: tools/deployment/quantize.py
 measures that on a test set.
 """
 import argparse
@@ -98,7 +98,7 @@ def width_options(width: int) -> dict:
 
 
 def int8_runner(onnx_path: str, threads: int, samples: int, size: int) -> OpenVINORunner:
-    """The exported file quantised as tools/deploy/quantize.py does, on random
+    """The exported file quantised as tools/deployment/quantize.py does, on random
     calibration images, saved beside it."""
     import nncf
     import openvino as ov

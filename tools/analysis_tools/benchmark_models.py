@@ -12,7 +12,7 @@ precision-recall curves on one figure).
 
 Usage::
 
-    python tools/analysis/benchmark_models.py CONFIG [CONFIG ...] --work-dir DIR \\
+    python tools/analysis_tools/benchmark_models.py CONFIG [CONFIG ...] --work-dir DIR \\
         --iters 2000 [--data-root data/sirst] [--gpus 1] [--resize-to-base] \\
         [--shape 256 256] [--cfg-options key=value ...]
 
@@ -40,9 +40,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers modules)
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from model_report import count_macs, median_latency  # noqa: E402
+from mmseg_serank.utils.model_cost import count_macs, median_latency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TABLE_COLUMNS = [
@@ -99,7 +97,7 @@ def derived_config(config: str, args: argparse.Namespace) -> str:
     """The config text that trains ``config`` for exactly ``args.iters`` iterations."""
     checkpoint_interval = max(1, args.iters // 4)
     lines = [
-        '# Written by tools/analysis/benchmark_models.py: the base config at a fixed '
+        '# Written by tools/analysis_tools/benchmark_models.py: the base config at a fixed '
         'iteration budget.',
         f'_base_ = [{str(Path(config).resolve())!r}]',
         # No validation: the last checkpoint is scored once, by tools/test.py.

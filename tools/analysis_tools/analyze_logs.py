@@ -69,7 +69,7 @@ def best_index(key: str, values: List[float]) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m mmseg_serank.tools analyze_logs',
+    parser = argparse.ArgumentParser(prog='tools/analysis_tools/analyze_logs.py',
                                      description=__doc__.split('\n')[0])
     parser.add_argument('logs', nargs='+', type=Path, help='vis_data/scalars.json files')
     parser.add_argument('--keys', nargs='+', default=['IRSTD/IoU', 'loss'],
@@ -101,7 +101,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f'{name}: {key} best {ys[best]:.6g} at {axis} {xs[best]:g}, '
                   f'last {ys[-1]:.6g} at {axis} {xs[-1]:g}')
 
-    from ._config import check_output_file, write_output_file
+    from mmseg_serank.utils.cli import check_output_file, write_output_file
     if args.out.parent != Path('') and not args.out.parent.exists():
         try:
             args.out.parent.mkdir(parents=True, exist_ok=True)

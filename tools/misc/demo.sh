@@ -10,7 +10,7 @@ CONFIG=configs/serankdet/serankdet-lite8_1xb8-45e_synthetic-96x96.py
 WORK=${WORK_DIR:-work_dirs/demo}
 
 if [ ! -f "$DATA/splits/test.txt" ]; then
-    "$PY" tools/make_synthetic_dataset.py "$DATA" --num-train 160 --num-test 40 \
+    "$PY" tools/misc/make_synthetic_dataset.py "$DATA" --num-train 160 --num-test 40 \
         --size 128 --seed 0
 fi
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK"

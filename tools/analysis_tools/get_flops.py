@@ -9,11 +9,12 @@ from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ._config import add_cfg_options, load_config, parse
+import mmseg_serank  # noqa: F401  (registers the modules)
+from mmseg_serank.utils.cli import add_cfg_options, load_config, parse
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m mmseg_serank.tools get_flops',
+    parser = argparse.ArgumentParser(prog='tools/analysis_tools/get_flops.py',
                                      description=__doc__)
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+', default=[512, 512],

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/analysis/benchmark_train_speed.py CONFIG [CONFIG ...] \
+    python tools/analysis_tools/benchmark_train_speed.py CONFIG [CONFIG ...] \
         [--iters 20] [--warmup 5] [--modes fp32 amp] [--cfg-options k=v ...] \
         [--reference-dir SERANKDET_CHECKOUT]
 

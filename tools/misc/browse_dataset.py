@@ -6,12 +6,13 @@ from typing import Optional, Sequence
 import numpy as np
 from mmseg.registry import DATASETS, VISUALIZERS
 
-from ..visualization import prepare_picture_dir
-from ._config import add_cfg_options, load_config, parse
+import mmseg_serank  # noqa: F401  (registers the modules)
+from mmseg_serank.utils.cli import add_cfg_options, load_config, parse
+from mmseg_serank.visualization import prepare_picture_dir
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m mmseg_serank.tools browse_dataset',
+    parser = argparse.ArgumentParser(prog='tools/misc/browse_dataset.py',
                                      description=__doc__)
     parser.add_argument('config')
     parser.add_argument('--split', choices=('train', 'val', 'test'), default='train',

@@ -11,7 +11,7 @@ outside the project environment, e.g.::
     mkdir -p /tmp/basicirstd
     git -C BasicIRSTD archive HEAD metrics.py | tar -x -C /tmp/basicirstd
     python -m pip install --target /tmp/bench-deps scikit-image
-    python tools/analysis/benchmark_metric.py --sirst-root data/sirst \\
+    python tools/analysis_tools/benchmark_metric.py --sirst-root data/sirst \\
         --basicirstd-dir /tmp/basicirstd --extra-path /tmp/bench-deps
 
 BasicIRSTD's nIoU is not in metrics.py; its ``batch_intersection_union`` is

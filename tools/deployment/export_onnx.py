@@ -1,6 +1,6 @@
 """Export a SeRankDet or IRSTD peer checkpoint to one verified ONNX file for any image size.
 
-Usage: python tools/deploy/export_onnx.py CONFIG CHECKPOINT OUT.onnx
+Usage: python tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx
        [--tolerance 1e-4] [--opset 17] [--check-sizes 1x512x512 ...]
        [--cfg-options KEY=VALUE ...]
 
@@ -24,11 +24,11 @@ a top-K "flip" happened (two values at a channel's K-th rank within float
 rounding of each other, ordered the other way by ONNX Runtime's rounding: both
 selections are valid and the outputs legitimately differ; it is reported).
 Otherwise the tool exits 1 and writes nothing. The file is written atomically. Checkpoints of
-tools/deploy/reparameterize.py (deploy form already) are accepted too.
+tools/deployment/reparameterize.py (deploy form already) are accepted too.
 
 The file's metadata names the model it came from (network types, input
 channels, grey flag, normalisation, channel flip, threshold and a digest of the
-network's config), so tools/deploy/test_deployed.py and tools/infer.py refuse
+network's config), so tools/deployment/test_deployed.py and tools/infer.py refuse
 it with a config that builds another model. Ctrl-C stops the export with exit
 status 130 and leaves no file.
 """
