@@ -30,7 +30,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(VPY) -m pytest tests -q
+	$(VPY) -m pytest tests -q -n auto
 
 demo: setup
 	bash tools/misc/demo.sh
