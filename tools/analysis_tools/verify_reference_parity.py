@@ -38,7 +38,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-import mmseg_serank  # noqa: F401  (registers SeRankDet, applies compat patches)
+import mmseg_serank  # noqa: F401  (registers SeRankDet)
 from mmseg_serank.checkpoint.reference import build_reference
 from mmseg_serank.checkpoint.serankdet import convert_state_dict
 from mmseg_serank.models.layers.serank_attention import rank_positions

@@ -47,7 +47,7 @@ import time
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-import mmseg_serank  # noqa: F401  (registers modules, applies compat patches)
+import mmseg_serank  # noqa: F401  (registers modules)
 from mmseg_serank.checkpoint import check_replaceable
 from mmseg_serank.deploy import DeployedModelError, OpenVINORunner
 from mmseg_serank.deploy.quantize import (
