@@ -219,7 +219,7 @@ def main() -> None:
             peak = peak_tflops(device_name, path.split()[-1])
             share = f'{100 * tflops / peak:.1f} %' if peak else '-'
             print(f'| {config.split("/")[-1]} | {batch} | {path} | {1 / median:.1f} | '
-                  f'{1 / max(times):.1f}-{1 / min(times):.1f} | {ratio} | {tflops:.3f} '
+                  f'{1 / max(times):.1f}-{1 / min(times):.1f} | {ratio} | {tflops:.3g} '
                   f'| {share} |', flush=True)
 
 
