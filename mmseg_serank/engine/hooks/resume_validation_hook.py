@@ -57,7 +57,9 @@ class ResumeValidationHook(Hook):
         loop = runner.train_loop
         if runner.val_loop is None or step < loop.val_begin:
             return False
-        max_step = getattr(loop, 'max_epochs', None) or loop.max_iters
+        # An iteration loop also has max_epochs (always 1): ask the loop's kind.
+        by_epoch = isinstance(loop, EpochBasedTrainLoop)
+        max_step = loop.max_epochs if by_epoch else loop.max_iters
         return step % loop.val_interval == 0 or step == max_step
 
     def before_train(self, runner) -> None:
