@@ -30,11 +30,9 @@ def score_deployed(cfg: Config, runner) -> dict:
     dataloader = Runner.build_dataloader(cfg.test_dataloader)
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataloader.dataset.metainfo
-    dataset = dataloader.dataset
-    paths = [dataset.get_data_info(i).get('img_path') for i in range(len(dataset))]
     for metric in evaluator.metrics:
         if isinstance(metric, IRSTDMetric):
-            metric.check_image_groups(paths)  # before any image is run
+            metric.check_dataset_groups(dataloader.dataset)  # before any image is run
     for batch in dataloader:
         samples = []
         for image, sample in zip(batch['inputs'], batch['data_samples']):

@@ -5,7 +5,7 @@ of no group (a typo in a regex, a data set missing from the groups) used to
 stop a test after every earlier image had been run through the model. This
 hook gives the metric the whole validation or test set before its loop runs.
 """
-from typing import List, Set
+from typing import Set
 
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
@@ -13,10 +13,6 @@ from mmseg.registry import HOOKS
 from ...evaluation.metrics.irstd_metric import IRSTDMetric
 
 __all__ = ['CheckDatasetGroupsHook']
-
-
-def _image_paths(dataset) -> List[str]:
-    return [dataset.get_data_info(index).get('img_path') for index in range(len(dataset))]
 
 
 @HOOKS.register_module()
@@ -33,12 +29,9 @@ class CheckDatasetGroupsHook(Hook):
         if loop is None or id(loop) in self._checked:
             return
         self._checked.add(id(loop))
-        metrics = [metric for metric in loop.evaluator.metrics
-                   if isinstance(metric, IRSTDMetric) and metric.dataset_groups]
-        if metrics:
-            paths = _image_paths(loop.dataloader.dataset)
-            for metric in metrics:
-                metric.check_image_groups(paths)
+        for metric in loop.evaluator.metrics:
+            if isinstance(metric, IRSTDMetric):
+                metric.check_dataset_groups(loop.dataloader.dataset)
 
     def before_train(self, runner) -> None:
         self._check(runner.val_loop)

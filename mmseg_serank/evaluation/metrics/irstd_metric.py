@@ -305,6 +305,12 @@ class IRSTDMetric(BaseMetric):
                              '; each test image must belong to exactly one')
         return matches[0]
 
+    def check_dataset_groups(self, dataset) -> None:
+        """:meth:`check_image_groups` for every image of ``dataset``."""
+        if self.dataset_groups:
+            self.check_image_groups([dataset.get_data_info(index).get('img_path')
+                                     for index in range(len(dataset))])
+
     def check_image_groups(self, img_paths: Sequence[str]) -> None:
         """Every image in exactly one group and every group used, else a
         ValueError naming the first few misfits (before any inference)."""
