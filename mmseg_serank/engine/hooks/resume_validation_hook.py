@@ -17,7 +17,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 from mmseg.registry import HOOKS
 
-from ...checkpoint.saving import write_atomically
+from ...checkpoint.saving import check_replaceable, write_atomically
 
 __all__ = ['ResumeValidationHook']
 
@@ -64,6 +64,9 @@ class ResumeValidationHook(Hook):
 
     def before_train(self, runner) -> None:
         self._training = True
+        # A folder or link at the record's name would stop the run after its
+        # first validation; refuse it now, before any training is spent.
+        check_replaceable(self._record_path(runner))
         if runner.iter == 0:  # a fresh run (load_from keeps iter 0): no gap
             return
         step = self._step(runner)
