@@ -265,3 +265,10 @@ def test_a_group_without_test_images_is_an_error(make_sample):
 def test_bad_dataset_groups_are_refused(groups):
     with pytest.raises(ValueError, match='dataset_groups'):
         IRSTDMetric(dataset_groups=groups)
+
+
+def test_a_regex_split_at_its_comma_by_the_command_line_is_named():
+    # What mmengine's DictAction makes of test_evaluator.dataset_groups="[A=x{1,3},B=y]".
+    with pytest.raises(ValueError, match=r"\['3}'\] in .* is not \"NAME=REGEX\"; on the "
+                                         'command line every comma'):
+        IRSTDMetric(dataset_groups=['A=x{1', '3}', 'B=y'])

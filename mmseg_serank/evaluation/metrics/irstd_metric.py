@@ -267,8 +267,14 @@ class IRSTDMetric(BaseMetric):
                         ) -> Dict[str, 're.Pattern']:
         if groups is None:
             return {}
-        if isinstance(groups, (list, tuple)) and all(
-                isinstance(item, str) and '=' in item for item in groups):
+        if isinstance(groups, (list, tuple)) and groups:
+            stray = [item for item in groups if not isinstance(item, str) or '=' not in item]
+            if stray:
+                # --cfg-options splits a list at every comma, also one inside x{1,3}.
+                raise ValueError(
+                    f'dataset_groups: {stray!r} in {list(groups)!r} is not "NAME=REGEX"; '
+                    'on the command line every comma separates two groups, so write a '
+                    'regex without commas (x{1,3} as xx?x?) or set the groups in the config')
             pairs = [item.split('=', 1) for item in groups]
             if len({name for name, _ in pairs}) < len(pairs):
                 raise ValueError(f'dataset_groups: a name is given twice in {list(groups)!r}')
