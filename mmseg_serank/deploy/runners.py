@@ -21,6 +21,7 @@ from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 
+from ..utils.cli import one_line
 from .export import (
     FORMAT,
     FORMAT_KEY,
@@ -91,11 +92,6 @@ def check_layout(path: str, inputs: Sequence[tuple], outputs: Sequence[tuple],
     if problems:
         raise DeployedModelError(f'{path} is not an exported SeRankDet probability model: '
                                  + '; '.join(problems))
-
-
-def one_line(text: object) -> str:
-    """``text`` with its line breaks and runs of spaces made single spaces."""
-    return ' '.join(str(text).split())
 
 
 def file_kind(path: str) -> Optional[str]:

@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 from typing import Callable, Dict, Iterator, Sequence
 
-from ..deploy.runners import one_line
+from ..utils.cli import one_line
 from .outputs import DetectionResults, write_image_outputs
 from .segmenters import Segmenter, size_batches
 

@@ -18,7 +18,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..deploy.runners import one_line
+from ..utils.cli import one_line
 from ..visualization import draw_prediction_overlay, write_file, write_picture
 from .errors import InferenceError, OutputWriteError
 from .targets import TARGET_FIELDS, target_records

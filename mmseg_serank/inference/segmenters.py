@@ -18,9 +18,9 @@ from mmengine.registry import init_default_scope
 
 from ..apis import probability_and_mask
 from ..deploy import DeployedModelError, build_runner
-from ..deploy.runners import one_line
 from ..deploy.slide import deployed_probability, slide_settings
 from ..thresholds import config_threshold
+from ..utils.cli import one_line
 from .errors import InferenceError
 
 __all__ = ['Segmenter', 'deployed_segmenter', 'pytorch_segmenter', 'size_batches',

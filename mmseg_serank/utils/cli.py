@@ -9,6 +9,20 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
 
+# Longest error message a tool prints (a checkpoint of another width lists every tensor).
+MAX_MESSAGE = 600
+
+
+def one_line(text: object) -> str:
+    """``text`` with its line breaks and runs of spaces made single spaces."""
+    return ' '.join(str(text).split())
+
+
+def error_line(error: BaseException) -> str:
+    """``error`` on one line, cut after :data:`MAX_MESSAGE` characters."""
+    text = one_line(error)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + ' ...'
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """``path`` with ``--cfg-options`` merged, its custom imports done, scope set;

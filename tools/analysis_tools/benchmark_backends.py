@@ -53,11 +53,10 @@ from mmseg_serank.deploy.export import (
     load_segmentor,
 )
 from mmseg_serank.deploy.quantize import ATTENTION_PATTERN, quantize_openvino
-from mmseg_serank.deploy.runners import DeployedModelError, one_line
+from mmseg_serank.deploy.runners import DeployedModelError
+from mmseg_serank.utils.cli import error_line, one_line
 
 DEFAULT_CONFIG = 'configs/serankdet/serankdet_1xb4-1500e_sirst-512x512.py'
-# Longest error message printed (a checkpoint of another width lists every tensor).
-MAX_MESSAGE = 600
 REFERENCE_PATH = 'reference (GrokCV/SeRankDet), eval'
 OPENVINO_PATH = 'OpenVINO (f32)'
 INT8_PATH = 'OpenVINO INT8 (NNCF)'
@@ -214,10 +213,7 @@ def main() -> int:
                                     if args.int8 else None)
             except CHECKPOINT_ERRORS + (ImportError, ValueError, OSError,
                                         DeployedModelError) as error:
-                text = one_line(error)
-                if len(text) > MAX_MESSAGE:
-                    text = text[:MAX_MESSAGE] + ' ...'
-                print(f'error: {text}', file=sys.stderr)
+                print(f'error: {error_line(error)}', file=sys.stderr)
                 return 1
             except (TypeError, KeyError) as error:
                 print(f'error: {args.config}: cannot build its model at width {width} '

@@ -69,15 +69,7 @@ from mmseg_serank.deploy.export import (
     model_identity,
     write_verified_onnx,
 )
-from mmseg_serank.deploy.runners import one_line
-
-# Longest error message printed (a checkpoint of another width lists every tensor).
-MAX_MESSAGE = 600
-
-
-def error_line(error: BaseException) -> str:
-    text = one_line(error)
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + ' ...'
+from mmseg_serank.utils.cli import error_line
 
 
 def nhw_size(text: str) -> Tuple[int, int, int]:

@@ -63,10 +63,8 @@ from mmseg_serank.deploy.quantize import (
     quantize_openvino,
     staged_ir,
 )
-from mmseg_serank.deploy.runners import one_line
 from mmseg_serank.deploy.scoring import score_deployed
-
-MAX_MESSAGE = 600
+from mmseg_serank.utils.cli import error_line, one_line
 
 
 def parse_args() -> argparse.Namespace:
@@ -180,9 +178,7 @@ def quantize(args: argparse.Namespace) -> int:
                 return 1
             publish_ir(staged, args.out)
     except (ImportError, DeployedModelError, OSError, ValueError, KeyError) as error:
-        text = one_line(error)
-        text = text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + ' ...'
-        print(f'error: {text}', file=sys.stderr)
+        print(f'error: {error_line(error)}', file=sys.stderr)
         return 1
     print(f'wrote {args.out} and {ir_paths(args.out)[1]}')
     return 0
