@@ -30,7 +30,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(VPY) -m pytest tests -q -n auto
+	$(VPY) -m pytest tests -q -n auto --durations=20
 
 demo: setup
 	bash tools/misc/demo.sh
