@@ -52,7 +52,7 @@ from mmseg_serank.deploy.export import (
     export_onnx,
     load_segmentor,
 )
-from mmseg_serank.deploy.quantize import ATTENTION_PATTERN, quantize_openvino
+from mmseg_serank.deploy.quantize import quantize_openvino
 from mmseg_serank.deploy.runners import DeployedModelError
 from mmseg_serank.utils.cli import error_line, one_line
 
@@ -106,8 +106,7 @@ def int8_runner(onnx_path: str, threads: int, samples: int, size: int) -> OpenVI
     images = [generator.uniform(0, 255, (1, 3, size, size)).astype(np.float32)
               for _ in range(samples)]
     path = os.path.splitext(onnx_path)[0] + '_int8.xml'
-    ov.save_model(quantize_openvino(onnx_path, images, ignored_patterns=[ATTENTION_PATTERN]),
-                  path, compress_to_fp16=False)
+    ov.save_model(quantize_openvino(onnx_path, images), path, compress_to_fp16=False)
     return OpenVINORunner(path, num_threads=threads)
 
 
