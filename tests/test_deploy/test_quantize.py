@@ -17,7 +17,7 @@ from mmengine.config import Config
 from test_tools.conftest import DEMO_CONFIG, REPO_ROOT, run_tool, tiny_run_options
 
 from mmseg_serank.deploy import build_runner
-from mmseg_serank.deploy.quantize import ATTENTION_PATTERN, LAST_CONV_PATTERN, QUANTIZATION_KEY
+from mmseg_serank.deploy.quantize import ATTENTION_PATTERN, FIRST_BLOCK_PATTERN, QUANTIZATION_KEY
 from mmseg_serank.deploy.runners import _ov_metadata
 
 pytest.importorskip('nncf')
@@ -67,9 +67,9 @@ def test_the_int8_file_is_written_with_both_rows_and_taken_by_the_runners(
     assert runner(np.zeros((1, 3, 40, 56), np.float32)).shape == (1, 1, 40, 56)
     graph = ov.Core().read_model(str(out))
     assert any(op.get_type_name() == 'FakeQuantize' for op in graph.get_ops())
-    # Nothing inside the attentions or the logit's conv reads rounded values
+    # Nothing inside the attentions or the first block reads rounded values
     # (each pattern names nodes of this graph).
-    kept = [re.compile(pattern) for pattern in (ATTENTION_PATTERN, LAST_CONV_PATTERN)]
+    kept = [re.compile(pattern) for pattern in (ATTENTION_PATTERN, FIRST_BLOCK_PATTERN)]
     names = [op.get_friendly_name() for op in graph.get_ops()]
     assert all(any(pattern.match(name) for name in names) for pattern in kept)
     assert not [target.get_node().get_friendly_name() for op in graph.get_ops()
