@@ -1,9 +1,11 @@
 """tools/analysis_tools/benchmark_train_speed.py on a tiny model: one row per mode."""
+import json
+import subprocess
 import sys
 
 import pytest
 
-from .conftest import DEMO_CONFIG, run_tool
+from .conftest import DEMO_CONFIG, REPO_ROOT, run_tool
 
 pytestmark = pytest.mark.slow
 
@@ -21,3 +23,29 @@ def test_train_speed_prints_images_per_second_and_tflops(tiny_synthetic_root):
                                                                       for c in rows[0])
     assert (batch, path, ratio, share) == ('2', 'fp32', '1.00x', '-')  # CPU: no known peak
     assert float(images_per_second) > 0 and float(tflops) > 0
+
+
+def test_profile_writes_a_trace_and_prints_the_top_operators(tiny_synthetic_root, tmp_path):
+    profile_dir = tmp_path / 'profile'
+    result = run_tool([sys.executable, 'tools/analysis_tools/benchmark_train_speed.py',
+                       DEMO_CONFIG, '--iters', '1', '--warmup', '0', '--rounds', '1',
+                       '--modes', 'fp32', '--profile', profile_dir,
+                       '--cfg-options', 'model.backbone.base_channels=4',
+                       f'train_dataloader.dataset.data_root={tiny_synthetic_root}',
+                       'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0'])
+    (trace, ) = profile_dir.iterdir()
+    assert trace.name == f'{DEMO_CONFIG.stem}_fp32.json'
+    events = json.loads(trace.read_text())['traceEvents']
+    assert any(event.get('name') == 'aten::convolution_backward' for event in events)
+    assert f'fp32: one step, trace {trace}' in result.stdout
+    assert 'Self CPU' in result.stdout and 'aten::' in result.stdout
+
+
+def test_profile_refuses_a_file_where_the_folder_goes(tmp_path):
+    not_a_folder = tmp_path / 'profile'
+    not_a_folder.write_text('kept')
+    result = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_train_speed.py',
+                             str(DEMO_CONFIG), '--profile', str(not_a_folder)],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and f'--profile {not_a_folder} is not a folder' in result.stderr
+    assert not_a_folder.read_text() == 'kept'

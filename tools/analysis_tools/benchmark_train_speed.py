@@ -4,7 +4,7 @@ Usage::
 
     python tools/analysis_tools/benchmark_train_speed.py CONFIG [CONFIG ...] \
         [--iters 20] [--warmup 5] [--modes fp32 amp] [--cfg-options k=v ...] \
-        [--reference-dir SERANKDET_CHECKOUT]
+        [--reference-dir SERANKDET_CHECKOUT] [--profile DIR]
 
 Each config's model, optimizer wrapper and train dataloader are built as
 ``tools/train.py`` builds them. A few batches are drawn once and kept in
@@ -21,10 +21,18 @@ six outputs as its train.py does, and the config's optimizer settings; AMP for
 it is torch.autocast with a gradient scaler. The last columns give the achieved
 TFLOP/s (three times the forward multiply-adds, two FLOPs each, per image) and,
 on a GPU whose peak is known, its share of the card's dense peak.
+
+With ``--profile DIR`` one more step of every path runs under torch.profiler
+after the timing: its trace goes to ``DIR/CONFIG_PATH.json`` (open it in
+chrome://tracing or Perfetto) and its ten most expensive operators by self
+time (device time on a GPU) are printed under the table.
 """
 import argparse
 import copy
+import os
+import os.path as osp
 import statistics
+import tempfile
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -38,6 +46,8 @@ from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers modules)
 from mmseg_serank.checkpoint.reference import build_reference
+from mmseg_serank.checkpoint.saving import write_atomically
+from mmseg_serank.utils.cli import check_output_file
 
 # Dense peaks (TFLOP/s, SXM cards) by device name: fp32 without tensor cores, AMP
 # at fp16/bf16 on tensor cores.
@@ -58,9 +68,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--reference-dir', default=None,
                         help='a GrokCV/SeRankDet checkout: time its step beside ours '
                         '(SeRankDet configs at width 64)')
+    parser.add_argument('--profile', metavar='DIR', default=None,
+                        help='profile one step of every path: traces to DIR, top '
+                        'operators printed')
     args = parser.parse_args()
     if args.iters < args.rounds or args.rounds < 1:
         parser.error('--iters must be at least --rounds (>= 1)')
+    if args.profile:
+        if osp.lexists(args.profile) and not osp.isdir(args.profile):
+            parser.error(f'--profile {args.profile} is not a folder')
+        try:
+            os.makedirs(args.profile, exist_ok=True)
+        except OSError as error:
+            parser.error(f'--profile {args.profile}: cannot make the folder ({error.strerror})')
+        check_output_file(osp.join(args.profile, 'trace.json'), '--profile')
     return args
 
 
@@ -138,6 +159,25 @@ def timed_steps(model, wrapper, batches: List[dict], steps: int, device: str) ->
     return times
 
 
+def profiled_step(model, wrapper, batch: dict, device: str, trace_path: str) -> str:
+    """One training step under torch.profiler: its Chrome trace written to
+    ``trace_path`` (only a regular file there is replaced) and the table of the ten
+    operators with the most self time, on the device where it is a GPU."""
+    from torch.profiler import ProfilerActivity, profile
+    on_gpu = device.startswith('cuda')
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
+    with profile(activities=activities) as profiler:
+        model.train_step(batch, wrapper)
+        if on_gpu:
+            torch.cuda.synchronize()
+    with tempfile.TemporaryDirectory(dir=osp.dirname(osp.abspath(trace_path))) as folder:
+        profiler.export_chrome_trace(osp.join(folder, 'trace.json'))
+        with open(osp.join(folder, 'trace.json'), 'rb') as file:
+            write_atomically(file.read(), trace_path)
+    sort_by = 'self_cuda_time_total' if on_gpu else 'self_cpu_time_total'
+    return profiler.key_averages().table(sort_by=sort_by, row_limit=10)
+
+
 def forward_macs(model, batch: dict) -> float:
     """Multiply-adds of one image's forward pass (mmengine's counter)."""
     model.eval()
@@ -156,9 +196,10 @@ def has_reference(cfg: Config) -> bool:
 
 
 def benchmark(config: str, args: argparse.Namespace
-              ) -> Tuple[int, float, Dict[str, List[float]]]:
-    """The batch size, forward MACs per image and each path's seconds per image,
-    one entry per timed step (paths: our modes, then the reference's)."""
+              ) -> Tuple[int, float, Dict[str, List[float]], Dict[str, str]]:
+    """The batch size, forward MACs per image, each path's seconds per image (one
+    entry per timed step; paths: our modes, then the reference's) and, with
+    ``--profile``, each path's table of top operators."""
     cfg = Config.fromfile(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -190,7 +231,15 @@ def benchmark(config: str, args: argparse.Namespace
             times = timed_steps(steps[path], wrappers[path], inputs[path], per_round,
                                 args.device)
             per_image[path].extend(t / batch_size for t in times)
-    return batch_size, macs, per_image
+    profiles = {}
+    if args.profile:
+        name = osp.splitext(osp.basename(config))[0]
+        for path in steps:
+            trace = osp.join(args.profile, f'{name}_{path.replace(" ", "-")}.json')
+            profiles[path] = profiled_step(steps[path], wrappers[path], inputs[path][0],
+                                           args.device, trace)
+            profiles[path] = f'{path}: one step, trace {trace}\n{profiles[path]}'
+    return batch_size, macs, per_image, profiles
 
 
 def peak_tflops(device_name: str, mode: str) -> Optional[float]:
@@ -208,8 +257,10 @@ def main() -> None:
     print('| config | batch | path | images/s (median) | min-max | vs our fp32 | TFLOP/s '
           '| of peak |')
     print('|---|---|---|---|---|---|---|---|')
+    all_profiles = []
     for config in args.configs:
-        batch, macs, per_image = benchmark(config, args)
+        batch, macs, per_image, profiles = benchmark(config, args)
+        all_profiles.extend(profiles.values())
         fp32 = statistics.median(per_image['fp32']) if 'fp32' in per_image else None
         for path, times in per_image.items():
             median = statistics.median(times)
@@ -221,6 +272,8 @@ def main() -> None:
             print(f'| {config.split("/")[-1]} | {batch} | {path} | {1 / median:.1f} | '
                   f'{1 / max(times):.1f}-{1 / min(times):.1f} | {ratio} | {tflops:.3g} '
                   f'| {share} |', flush=True)
+    for table in all_profiles:
+        print(f'\n{table}')
 
 
 if __name__ == '__main__':
