@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,13 +83,27 @@ def test_benchmark_trains_tests_and_tabulates_two_models(tiny_synthetic_root, tm
     assert 'max_iters=6' in changed.stdout + changed.stderr  # names what differs
 
 
-def test_interrupted_benchmark_continues_from_its_checkpoint(tiny_synthetic_root, tmp_path):
+def trainer_pids(driver_pid: int) -> list:
+    """The processes whose parent is the benchmark driver (its tools/train.py)."""
+    pids = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == driver_pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_interrupted_benchmark_continues_from_its_checkpoint_and_counts_its_time(
+        tiny_synthetic_root, tmp_path):
     config = write_tiny_configs(tmp_path)[:1]
     work_dir = tmp_path / 'bench'
     command = [str(a) for a in benchmark_command(config, work_dir, tiny_synthetic_root, 8)]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     model_dir = work_dir / 'tiny_serankdet'
     deadline = time.time() + 240
     # The runner writes iter_N.pth, then the last_checkpoint pointer that --resume
@@ -96,16 +111,55 @@ def test_interrupted_benchmark_continues_from_its_checkpoint(tiny_synthetic_root
     while not (model_dir / 'last_checkpoint').exists() and time.time() < deadline:
         assert process.poll() is None, 'the benchmark ended before it could be interrupted'
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    # The trainer dies (as under the OOM killer or a pre-emption of its node).
+    for pid in trainer_pids(process.pid):
+        os.kill(pid, signal.SIGKILL)
+    driver_output = process.communicate(timeout=120)[0]
+    assert process.returncode == 1, driver_output
+    assert 'FAILED: training failed' in driver_output
     assert not (model_dir / 'result.json').exists()
     assert not (model_dir / 'iter_8.pth').exists()
+    resumed = re.search(r'iter_(\d+)\.pth', (model_dir / 'last_checkpoint').read_text())[1]
+    # The seconds it took to reach that checkpoint are kept for the table.
+    before_kill = json.loads((model_dir / 'train_seconds.json').read_text())['checkpoints']
+    assert before_kill[resumed] > 0
 
     result = run_tool(command)
-    assert 'continuing from' in result.stdout
+    assert f'continuing from {model_dir / f"iter_{resumed}.pth"}' in result.stdout
+    assert 'no training time is recorded' not in result.stdout
     assert 'Resuming' in (model_dir / 'train_output.log').read_text() or \
         'resumed' in (model_dir / 'train_output.log').read_text().lower()
-    assert json.loads((model_dir / 'result.json').read_text())['iters'] == 8
+    recorded = json.loads((model_dir / 'result.json').read_text())
+    assert recorded['iters'] == 8
+    final = json.loads((model_dir / 'train_seconds.json').read_text())
+    # The table's time is the checkpoint's seconds plus the resumed run's up to iter_8.
+    assert recorded['train_seconds'] == final['seconds'] == final['checkpoints']['8']
+    assert final['checkpoints'][resumed] == before_kill[resumed]
+    assert recorded['train_seconds'] > before_kill[resumed]
+
+
+def test_links_among_the_outputs_are_refused_before_anything_trains(tiny_synthetic_root,
+                                                                    tmp_path):
+    config = write_tiny_configs(tmp_path)[:1]
+    work_dir = tmp_path / 'bench'
+    (work_dir / 'tiny_serankdet').mkdir(parents=True)
+    victims = {}
+    for link in (work_dir / 'benchmark.md', work_dir / 'tiny_serankdet' / 'result.json'):
+        victim = tmp_path / f'users_{link.name}'
+        victim.write_text('the user\'s own file\n')
+        link.symlink_to(victim)
+        victims[link] = victim
+    command = [str(a) for a in benchmark_command(config, work_dir, tiny_synthetic_root, 2)]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 1
+    assert 'nothing was trained' in result.stderr
+    for link, victim in victims.items():
+        assert f'{link} is a symbolic link; refusing to replace it' in result.stderr
+        assert victim.read_text() == 'the user\'s own file\n'
+        assert link.is_symlink()
+    assert not (work_dir / 'tiny_serankdet' / 'train_output.log').exists()
 
 
 def test_a_broken_model_is_reported_and_the_others_are_tabulated(tiny_synthetic_root,

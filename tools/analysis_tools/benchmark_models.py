@@ -18,12 +18,16 @@ Usage::
 
 It resumes: a model whose ``DIR/NAME/result.json`` exists is not trained or
 tested again (delete that file to redo it), and a model whose training was
-interrupted continues from its last checkpoint (``tools/train.py --resume``).
+interrupted continues from its last checkpoint (``tools/train.py --resume``),
+its training time counting the seconds that checkpoint took plus the resumed
+run's. Links, folders or devices where it writes a file are refused before
+anything trains.
 Each model's derived config (``DIR/configs/NAME.py``) records exactly what
 was run.
 """
 import argparse
 import csv
+import io
 import json
 import os
 import os.path as osp
@@ -32,7 +36,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, DictAction
@@ -40,6 +44,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers modules)
+from mmseg_serank.checkpoint.saving import NotARegularFileError, check_replaceable, write_atomically
 from mmseg_serank.utils.model_cost import count_macs, median_latency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +56,12 @@ TABLE_COLUMNS = [
     ('train (s)', 'train_seconds'),
 ]
 PROGRESS = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?eta: ([0-9:]+(?: day[s]?, [0-9:]+)?)')
+# mmengine's CheckpointHook logs this line just before it saves iter_N.pth.
+CHECKPOINT_SAVING = re.compile(r'Saving checkpoint at (\d+) iterations')
+# What the tool writes: the work folder's and every model folder's files, each
+# absent or a regular file of the tool's own, never replaced through a link.
+WORK_DIR_OUTPUTS = ('benchmark.csv', 'benchmark.md', 'benchmark_curves.png')
+MODEL_OUTPUTS = ('result.json', 'train_seconds.json', 'train_output.log', 'test_output.log')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -156,13 +167,24 @@ def last_error_line(log_path: Path) -> str:
     return (errors or lines or ['(no output)'])[-1]
 
 
-def run_streamed(command: List[str], log_path: Path, label: str) -> None:
-    """Run ``command``, keep its whole output in ``log_path``, show progress lines."""
+def write_text(text: str, path: Path) -> None:
+    """Replace ``path`` (absent or a regular file) in one rename: a kill leaves the
+    old file or the new one, and a link there is refused, not written through."""
+    write_atomically(text.encode(), path)
+
+
+def run_streamed(command: List[str], log_path: Path, label: str,
+                 on_line: Optional[Callable[[str], None]] = None) -> None:
+    """Run ``command``, keep its whole output in ``log_path``, show progress lines
+    and hand every line to ``on_line``."""
+    check_replaceable(log_path)
     with open(log_path, 'a') as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
             log.write(line)
+            if on_line is not None:
+                on_line(line)
             match = PROGRESS.search(line)
             if match:
                 done, total, eta = match.groups()
@@ -175,19 +197,52 @@ def run_streamed(command: List[str], log_path: Path, label: str) -> None:
                           f'(whole output: {log_path})')
 
 
+def resumed_iteration(model_dir: Path) -> Optional[int]:
+    """The iteration of the checkpoint ``--resume`` will load, if any."""
+    pointer = model_dir / 'last_checkpoint'
+    if not pointer.exists():
+        return None
+    match = re.search(r'iter_(\d+)\.pth$', pointer.read_text().strip())
+    return int(match.group(1)) if match else None
+
+
 def train(config_path: Path, model_dir: Path, args: argparse.Namespace) -> float:
-    """Train (or continue training) and return the seconds this call spent."""
+    """Train (or continue training); return the training seconds behind the last
+    checkpoint.
+
+    ``train_seconds.json`` records, as each checkpoint is saved, the seconds spent
+    to reach it. A run killed between checkpoints resumes from the last one, so
+    the table counts that checkpoint's seconds plus the resumed run's: the time
+    an uninterrupted run takes, not only the part after the kill.
+    """
+    record_path = model_dir / 'train_seconds.json'
+    record = json.loads(record_path.read_text()) if record_path.exists() else {}
+    checkpoint_seconds: Dict[str, float] = record.get('checkpoints', {})
     command = tool_command('tools/train.py', args) + [str(config_path), '--work-dir',
                                                       str(model_dir)]
+    spent_before = 0.0
     if (model_dir / 'last_checkpoint').exists():
         print(f'  continuing from {(model_dir / "last_checkpoint").read_text().strip()}')
         command.append('--resume')
+        iteration = resumed_iteration(model_dir)
+        if str(iteration) in checkpoint_seconds:
+            spent_before = checkpoint_seconds[str(iteration)]
+        else:
+            print('  no training time is recorded for that checkpoint: train (s) counts '
+                  'from here')
     if args.gpus > 1:
         command += ['--launcher', 'pytorch']
     command += cfg_option_args(args)
     start = time.perf_counter()
-    run_streamed(command, model_dir / 'train_output.log', 'training')
-    return time.perf_counter() - start
+
+    def record_checkpoint(line: str) -> None:
+        match = CHECKPOINT_SAVING.search(line)
+        if match:
+            checkpoint_seconds[match.group(1)] = spent_before + time.perf_counter() - start
+            write_text(json.dumps(dict(checkpoints=checkpoint_seconds)), record_path)
+
+    run_streamed(command, model_dir / 'train_output.log', 'training', record_checkpoint)
+    return checkpoint_seconds.get(str(args.iters), spent_before + time.perf_counter() - start)
 
 
 def test(config_path: Path, model_dir: Path, args: argparse.Namespace) -> Dict[str, float]:
@@ -244,16 +299,18 @@ def benchmark_one(config: str, model_dir: Path, args: argparse.Namespace) -> dic
         return json.loads(result_path.read_text())
     model_dir.mkdir(parents=True, exist_ok=True)
     config_path.parent.mkdir(exist_ok=True)
-    config_path.write_text(config_text)
+    write_text(config_text, config_path)
     time_path = model_dir / 'train_seconds.json'
-    seconds = json.loads(time_path.read_text())['seconds'] if time_path.exists() else 0.0
     if not (model_dir / f'iter_{args.iters}.pth').exists():
-        seconds += train(config_path, model_dir, args)
-        time_path.write_text(json.dumps(dict(seconds=seconds)))
+        seconds = train(config_path, model_dir, args)
+        record = json.loads(time_path.read_text()) if time_path.exists() else {}
+        write_text(json.dumps(dict(record, seconds=seconds)), time_path)
+    else:  # trained earlier, not yet tested
+        seconds = json.loads(time_path.read_text())['seconds'] if time_path.exists() else 0.0
     metrics = test(config_path, model_dir, args)
     result = dict(config=config, iters=args.iters, train_seconds=seconds, **metrics,
                   **size_and_speed(config_path, args))
-    result_path.write_text(json.dumps(result, indent=2))
+    write_text(json.dumps(result, indent=2), result_path)
     return result
 
 
@@ -278,10 +335,11 @@ def table_cells(name: str, result: dict) -> List[str]:
 
 def write_tables(rows: List[List[str]], work_dir: Path, args: argparse.Namespace) -> str:
     header = [column for column, _ in TABLE_COLUMNS]
-    with open(work_dir / 'benchmark.csv', 'w', newline='') as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+    table = io.StringIO(newline='')
+    writer = csv.writer(table)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text(table.getvalue(), work_dir / 'benchmark.csv')
     protocol = 'resized to the base size' if args.resize_to_base else 'native resolution'
     lines = [f'{args.iters} training iterations per model; tested at {protocol}; '
              f'GMACs and latency at 1x3x{args.shape[0]}x{args.shape[1]}, batch 1, '
@@ -289,7 +347,7 @@ def write_tables(rows: List[List[str]], work_dir: Path, args: argparse.Namespace
              '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     markdown = '\n'.join(lines) + '\n'
-    (work_dir / 'benchmark.md').write_text(markdown)
+    write_text(markdown, work_dir / 'benchmark.md')
     return markdown
 
 
@@ -324,16 +382,39 @@ def plot_curves(names: List[str], work_dir: Path) -> Path:
         axes.legend(fontsize=7)
     figure.tight_layout()
     path = work_dir / 'benchmark_curves.png'
-    figure.savefig(path, dpi=120)
+    picture = io.BytesIO()
+    figure.savefig(picture, format='png', dpi=120)
     plt.close(figure)
+    write_atomically(picture.getvalue(), path)
     return path
+
+
+def output_problems(work_dir: Path, names: Sequence[str]) -> List[str]:
+    """Every output path that is not absent or a regular file (a link, a folder,
+    a device), and every model folder that is not a folder."""
+    problems = []
+    if work_dir.exists() and not work_dir.is_dir():
+        return [f'--work-dir {work_dir} is not a folder']
+    paths = [work_dir / output for output in WORK_DIR_OUTPUTS]
+    for name in names:
+        model_dir = work_dir / name
+        if model_dir.exists() and not model_dir.is_dir():
+            problems.append(f'{model_dir} is not a folder')
+        paths += [work_dir / 'configs' / f'{name}.py']
+        paths += [model_dir / output for output in MODEL_OUTPUTS]
+    for path in paths:
+        try:
+            check_replaceable(path)
+        except NotARegularFileError as error:
+            problems.append(str(error))
+    return problems
 
 
 def setup_problems(args: argparse.Namespace) -> List[str]:
     """What would make a model fail at once, found before anything trains: a
     missing data root or config, a config (with --cfg-options) that does not
-    build its model."""
-    problems = []
+    build its model, an output path the tool must not replace."""
+    problems = output_problems(Path(args.work_dir).resolve(), model_names(args.configs))
     if args.data_root and not osp.isdir(args.data_root):
         problems.append(f'--data-root {args.data_root}: no such folder')
     for config in args.configs:
