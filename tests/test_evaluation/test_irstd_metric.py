@@ -272,3 +272,25 @@ def test_a_regex_split_at_its_comma_by_the_command_line_is_named():
     with pytest.raises(ValueError, match=r"\['3}'\] in .* is not \"NAME=REGEX\"; on the "
                                          'command line every comma'):
         IRSTDMetric(dataset_groups=['A=x{1', '3}', 'B=y'])
+
+
+@pytest.mark.parametrize('name', ['irstd_sweep.csv', 'irstd_pixel_curves.csv',
+                                  'irstd_curves.png'])
+def test_a_link_where_the_sweep_writes_is_refused_before_scoring(
+        make_sample, blob_masks, tmp_path, name):
+    victim = tmp_path / 'users_file.txt'
+    victim.write_text('the user\'s own file\n')
+    output_dir = tmp_path / 'curves'
+    output_dir.mkdir()
+    (output_dir / name).symlink_to(victim)
+    with pytest.raises(OSError, match=f'{output_dir / name} is a symbolic link; refusing'):
+        IRSTDMetric(thresholds=3, output_dir=str(output_dir))
+    assert victim.read_text() == 'the user\'s own file\n'
+    # The regular files of an earlier sweep are simply replaced.
+    (output_dir / name).unlink()
+    rng = np.random.default_rng(5)
+    samples = [make_sample(p, t) for p, t in blob_masks(rng, 4, size=32)]
+    scores(samples, thresholds=3, output_dir=str(output_dir))
+    scores(samples, thresholds=3, output_dir=str(output_dir))
+    assert sorted(path.name for path in output_dir.iterdir()) == [
+        'irstd_curves.png', 'irstd_pixel_curves.csv', 'irstd_sweep.csv']

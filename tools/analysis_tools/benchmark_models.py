@@ -44,7 +44,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_serank  # noqa: F401  (registers modules)
-from mmseg_serank.checkpoint.saving import NotARegularFileError, check_replaceable, write_atomically
+from mmseg_serank.checkpoint import NotARegularFileError, check_replaceable, write_atomically
 from mmseg_serank.utils.model_cost import count_macs, median_latency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

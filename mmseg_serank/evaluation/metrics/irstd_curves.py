@@ -1,5 +1,6 @@
 """Threshold-sweep summary of IRSTDMetric records: curves, AUCs, CSV and PNG."""
 import csv
+import io
 import os
 import os.path as osp
 from typing import Dict, List
@@ -8,9 +9,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ...checkpoint.saving import check_replaceable, write_atomically
 from ..functional import average_precision, pixel_curves_from_histograms, roc_auc
 
-__all__ = ['summarize_sweep', 'write_sweep_outputs']
+__all__ = ['check_sweep_outputs', 'summarize_sweep', 'write_sweep_outputs']
+
+SWEEP_FILES = ('irstd_sweep.csv', 'irstd_pixel_curves.csv', 'irstd_curves.png')
 
 
 def _safe_divide(numerator: np.ndarray, denominator) -> np.ndarray:
@@ -59,11 +63,12 @@ def summarize_sweep(results: List[dict], thresholds: np.ndarray) -> dict:
 
 
 def _write_csv(path: str, columns: Dict[str, np.ndarray]) -> None:
-    with open(path, 'w', newline='') as handle:
-        writer = csv.writer(handle)
-        writer.writerow(list(columns))
-        for row in zip(*columns.values()):
-            writer.writerow([f'{value:.10g}' for value in row])
+    table = io.StringIO(newline='')
+    writer = csv.writer(table)
+    writer.writerow(list(columns))
+    for row in zip(*columns.values()):
+        writer.writerow([f'{value:.10g}' for value in row])
+    write_atomically(table.getvalue().encode(), path)
 
 
 def _plot_curves(summary: dict, path: str) -> None:
@@ -88,15 +93,26 @@ def _plot_curves(summary: dict, path: str) -> None:
     for axes in (roc_axes, pr_axes, pdfa_axes):
         axes.grid(alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path)
+    picture = io.BytesIO()
+    figure.savefig(picture, format='png')
+    write_atomically(picture.getvalue(), path)
+
+
+def check_sweep_outputs(output_dir: str) -> None:
+    """Refuse, before any image is scored, a link, folder or device where the
+    sweep will write one of its files (a write there would replace it).
+
+    Raises:
+        NotARegularFileError: naming the path and what it is.
+    """
+    for name in SWEEP_FILES:
+        check_replaceable(osp.join(output_dir, name))
 
 
 def write_sweep_outputs(summary: dict, output_dir: str) -> List[str]:
     """Write the per-threshold table, the pixel curves and their plot."""
     os.makedirs(output_dir, exist_ok=True)
-    sweep_csv = osp.join(output_dir, 'irstd_sweep.csv')
-    curves_csv = osp.join(output_dir, 'irstd_pixel_curves.csv')
-    plot_png = osp.join(output_dir, 'irstd_curves.png')
+    sweep_csv, curves_csv, plot_png = (osp.join(output_dir, name) for name in SWEEP_FILES)
     _write_csv(sweep_csv, dict(threshold=summary['thresholds'],
                                **summary['per_threshold']))
     curves = summary['pixel_curves']

@@ -32,7 +32,7 @@ from ..functional import (
     probability_histograms,
     sweep_thresholds,
 )
-from .irstd_curves import summarize_sweep, write_sweep_outputs
+from .irstd_curves import check_sweep_outputs, summarize_sweep, write_sweep_outputs
 from .irstd_table import format_metrics_table
 
 __all__ = ['IRSTDMetric', 'detection_settings', 'read_probability_and_target',
@@ -219,7 +219,9 @@ class IRSTDMetric(BaseMetric):
             spaced inside (0, 1)), or explicit thresholds in [0, 1).
         curve_bins: histogram bins per image for the pixel ROC/PR curves.
         output_dir: where the sweep writes ``irstd_sweep.csv``,
-            ``irstd_pixel_curves.csv`` and ``irstd_curves.png``; ``None``
+            ``irstd_pixel_curves.csv`` and ``irstd_curves.png``, each in one
+            rename (a link, folder or device at one of those names is refused
+            when the metric is built, before any image is scored); ``None``
             writes nothing (the AUCs are still reported).
         dataset_groups: ``{name: regex}`` to score a joint test set per data
             set as well (SIRST3: NUAA-SIRST, NUDT-SIRST and IRSTD-1k pooled),
@@ -259,6 +261,8 @@ class IRSTDMetric(BaseMetric):
         self.empty_image_iou = empty_image_iou
         self.thresholds = self._resolve_thresholds(thresholds)
         self.curve_bins = curve_bins
+        if output_dir is not None:
+            check_sweep_outputs(output_dir)
         self.output_dir = output_dir
         self.dataset_groups = self._compile_groups(dataset_groups)
 
