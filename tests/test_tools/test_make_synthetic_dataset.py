@@ -103,3 +103,22 @@ def test_command_line_writes_the_requested_split_sizes(tmp_path):
 def test_rejects_images_too_small_for_the_targets(tmp_path):
     with pytest.raises(ValueError, match='too small'):
         generate_dataset(tmp_path, num_train=1, num_test=1, size=16)
+
+
+def test_a_real_data_set_folder_is_refused_and_its_own_folder_regenerated(tmp_path):
+    real = tmp_path / 'real'
+    (real / 'splits').mkdir(parents=True)
+    (real / 'splits' / 'train.txt').write_text('Misc_1\nMisc_2\n')
+    result = subprocess.run(
+        [sys.executable, str(GENERATOR), str(real), '--num-train', '2', '--num-test', '1',
+         '--size', '32'], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f'error: {real} holds files this generator did not write' in result.stderr
+    assert (real / 'splits' / 'train.txt').read_text() == 'Misc_1\nMisc_2\n'
+    assert sorted(path.name for path in real.rglob('*')) == ['splits', 'train.txt']
+
+    own = tmp_path / 'own'
+    generate_dataset(own, num_train=2, num_test=1, size=32, seed=3)
+    generate_dataset(own, num_train=3, num_test=1, size=32, seed=3)  # its own: replaced
+    assert len(split_names(own, 'train')) == 3
+    assert '"num_train": 3' in (own / 'synthetic.json').read_text()

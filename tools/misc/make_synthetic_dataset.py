@@ -13,6 +13,10 @@ Layout written (the project's generic layout)::
     OUT/masks/NAME.png    8-bit mask, 0 background / 255 target
     OUT/splits/train.txt  one NAME a line, no extension
     OUT/splits/test.txt
+    OUT/synthetic.json    the settings that made it (its stamp)
+
+It writes only into a new or empty folder, or into one it made itself (it
+has the stamp): a real data set's split lists are never replaced.
 
 Images are grayscale like most IR sensors; mmseg's ``LoadImageFromFile``
 (``color_type='color'``) turns them into the 3-channel input the model
@@ -25,7 +29,9 @@ Example::
         --num-train 160 --num-test 40 --size 128 --seed 0
 """
 import argparse
+import json
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Tuple
@@ -33,11 +39,15 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
+from mmseg_serank.checkpoint import write_atomically
+
 TARGET_COUNT_PROBABILITIES = (0.1, 0.45, 0.25, 0.12, 0.08)  # 0, 1, 2, 3, 4 targets
 MIN_TARGET_EXTENT, MAX_TARGET_EXTENT = 1, 9
 # A pixel belongs to a target's mask where its point-spread response exceeds
 # this fraction of the target's peak, so the mask covers the visible blob.
 MASK_FRACTION_OF_PEAK = 0.3
+# Marks a folder as this generator's, so running it again may replace its files.
+STAMP = 'synthetic.json'
 # Gaussian radius (in sigmas) at which the response falls to MASK_FRACTION_OF_PEAK.
 MASK_RADIUS_IN_SIGMAS = math.sqrt(2 * math.log(1 / MASK_FRACTION_OF_PEAK))
 
@@ -182,9 +192,26 @@ def make_sample(seed: int, index: int, size: int) -> Tuple[np.ndarray, np.ndarra
 
 
 def write_png(path: Path, array: np.ndarray) -> None:
-    """Write a PNG or fail naming the file."""
-    if not cv2.imwrite(str(path), array):
-        raise OSError(f'{path}: could not write the PNG')
+    """Write a PNG (in one rename, never through a link) or fail naming the file."""
+    encoded, data = cv2.imencode('.png', array)
+    if not encoded:
+        raise OSError(f'{path}: could not encode the PNG')
+    write_atomically(data.tobytes(), path)
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse a folder that holds files this generator did not write.
+
+    Raises:
+        FileExistsError: ``out`` is not a folder, or holds files and no stamp.
+    """
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f'{out} is not a folder')
+    if out.is_dir() and any(out.iterdir()) and not (out / STAMP).is_file():
+        raise FileExistsError(
+            f'{out} holds files this generator did not write (it has no {STAMP}); its '
+            'splits/train.txt and splits/test.txt would be replaced. Give a new or empty '
+            'folder.')
 
 
 def generate_dataset(out_dir, num_train: int = 160, num_test: int = 40,
@@ -202,6 +229,11 @@ def generate_dataset(out_dir, num_train: int = 160, num_test: int = 40,
                          f'{MAX_TARGET_EXTENT} px; use at least '
                          f'{2 * MAX_TARGET_EXTENT + 8}')
     out = Path(out_dir)
+    check_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = dict(generator='tools/misc/make_synthetic_dataset.py', num_train=num_train,
+                    num_test=num_test, size=size, seed=seed)
+    write_atomically(json.dumps(settings, indent=2).encode(), out / STAMP)
     for folder in ('images', 'masks', 'splits'):
         (out / folder).mkdir(parents=True, exist_ok=True)
     names = [f'synth_{index:05d}' for index in range(num_train + num_test)]
@@ -214,7 +246,7 @@ def generate_dataset(out_dir, num_train: int = 160, num_test: int = 40,
     for split, split_names in (('train', names[:num_train]),
                                ('test', names[num_train:])):
         lines = ''.join(f'{name}\n' for name in split_names)
-        (out / 'splits' / f'{split}.txt').write_text(lines)
+        write_atomically(lines.encode(), out / 'splits' / f'{split}.txt')
     return counts
 
 
@@ -230,8 +262,11 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    counts = generate_dataset(args.out_dir, args.num_train, args.num_test, args.size,
-                              args.seed)
+    try:
+        counts = generate_dataset(args.out_dir, args.num_train, args.num_test, args.size,
+                                  args.seed)
+    except (OSError, ValueError) as error:
+        sys.exit(f'error: {error}')
     print(f'Wrote {len(counts)} images ({args.num_train} train, {args.num_test} test, '
           f'{sum(counts)} targets) to {args.out_dir}')
 
