@@ -294,3 +294,12 @@ def test_a_link_where_the_sweep_writes_is_refused_before_scoring(
     scores(samples, thresholds=3, output_dir=str(output_dir))
     assert sorted(path.name for path in output_dir.iterdir()) == [
         'irstd_curves.png', 'irstd_pixel_curves.csv', 'irstd_sweep.csv']
+
+
+def test_an_output_dir_that_is_a_file_is_refused_before_scoring(tmp_path):
+    not_a_folder = tmp_path / 'curves'
+    not_a_folder.write_text('a file\n')
+    with pytest.raises(NotADirectoryError, match=f'output_dir {not_a_folder} exists and is '
+                                                 'not a folder'):
+        IRSTDMetric(thresholds=3, output_dir=str(not_a_folder))
+    assert not_a_folder.read_text() == 'a file\n'

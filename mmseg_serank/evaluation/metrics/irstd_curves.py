@@ -99,12 +99,17 @@ def _plot_curves(summary: dict, path: str) -> None:
 
 
 def check_sweep_outputs(output_dir: str) -> None:
-    """Refuse, before any image is scored, a link, folder or device where the
-    sweep will write one of its files (a write there would replace it).
+    """Refuse, before any image is scored, an ``output_dir`` that is not a
+    folder, and a link, folder or device where the sweep will write one of its
+    files (a write there would replace it).
 
     Raises:
+        NotADirectoryError: ``output_dir`` exists and is not a folder.
         NotARegularFileError: naming the path and what it is.
     """
+    if osp.lexists(output_dir) and not osp.isdir(output_dir):
+        raise NotADirectoryError(f'output_dir {output_dir} exists and is not a folder; the '
+                                 'threshold sweep writes its CSVs and PNG into a folder')
     for name in SWEEP_FILES:
         check_replaceable(osp.join(output_dir, name))
 
