@@ -11,9 +11,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_train_speed_prints_images_per_second_and_tflops(tiny_synthetic_root):
+    """At its default modes: on a machine without CUDA, fp32 only (mmengine's AMP
+    wrapper asserts a GPU; the old default crashed there)."""
     result = run_tool([sys.executable, 'tools/analysis_tools/benchmark_train_speed.py',
                        DEMO_CONFIG, '--iters', '2', '--warmup', '1', '--rounds', '1',
-                       '--modes', 'fp32', '--cfg-options', 'model.backbone.base_channels=4',
+                       '--device', 'cpu', '--cfg-options', 'model.backbone.base_channels=4',
                        f'train_dataloader.dataset.data_root={tiny_synthetic_root}',
                        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0'])
     rows = [line.split('|')[1:-1] for line in result.stdout.splitlines()
@@ -23,6 +25,17 @@ def test_train_speed_prints_images_per_second_and_tflops(tiny_synthetic_root):
                                                                       for c in rows[0])
     assert (batch, path, ratio, share) == ('2', 'fp32', '1.00x', '-')  # CPU: no known peak
     assert float(images_per_second) > 0 and float(tflops) > 0
+    assert '--device cpu: timing fp32 only (AMP needs a CUDA device)' in result.stdout
+
+
+def test_amp_without_cuda_is_refused_in_one_line():
+    result = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_train_speed.py',
+                             str(DEMO_CONFIG), '--device', 'cpu', '--modes', 'fp32', 'amp'],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert ('--modes amp needs a CUDA device (mmengine\'s AmpOptimWrapper trains on a GPU '
+            'only); --device is cpu') in result.stderr
+    assert 'Traceback' not in result.stderr
 
 
 def test_profile_writes_a_trace_and_prints_the_top_operators(tiny_synthetic_root, tmp_path):

@@ -3,7 +3,7 @@
 Usage::
 
     python tools/analysis_tools/benchmark_train_speed.py CONFIG [CONFIG ...] \
-        [--iters 20] [--warmup 5] [--modes fp32 amp] [--cfg-options k=v ...] \
+        [--iters 20] [--warmup 5] [--modes fp32 [amp]] [--cfg-options k=v ...] \
         [--reference-dir SERANKDET_CHECKOUT] [--profile DIR]
 
 Each config's model, optimizer wrapper and train dataloader are built as
@@ -62,7 +62,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=5, help='untimed iterations per mode')
     parser.add_argument('--rounds', type=int, default=4,
                         help='the timed iterations are split into this many interleaved rounds')
-    parser.add_argument('--modes', nargs='+', default=['fp32', 'amp'], choices=['fp32', 'amp'])
+    parser.add_argument('--modes', nargs='+', default=None, choices=['fp32', 'amp'],
+                        help='default: fp32 and amp on CUDA, fp32 elsewhere (mmengine\'s '
+                        'AmpOptimWrapper trains on a GPU only)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--reference-dir', default=None,
@@ -74,6 +76,14 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.iters < args.rounds or args.rounds < 1:
         parser.error('--iters must be at least --rounds (>= 1)')
+    on_gpu = args.device.startswith('cuda')
+    if args.modes is None:
+        args.modes = ['fp32', 'amp'] if on_gpu else ['fp32']
+        if not on_gpu:
+            print(f'--device {args.device}: timing fp32 only (AMP needs a CUDA device)')
+    elif 'amp' in args.modes and not on_gpu:
+        parser.error(f'--modes amp needs a CUDA device (mmengine\'s AmpOptimWrapper trains on '
+                     f'a GPU only); --device is {args.device}')
     if args.profile:
         if osp.lexists(args.profile) and not osp.isdir(args.profile):
             parser.error(f'--profile {args.profile} is not a folder')
